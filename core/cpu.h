@@ -1,0 +1,171 @@
+// One x86 CPU as the engines see it: the architectural state (CpuState), the
+// software TLB and the memory and port accessors every instruction goes
+// through, and the pending-fault slot.
+//
+// Faults never unwind (DESIGN.md §6): an accessor that faults records the
+// exception in `fault` and returns false; the caller returns false up to the
+// engine, which delivers the exception with EIP still at the faulting
+// instruction. Instruction handlers therefore write architectural state only
+// after every access that can fault has succeeded.
+//
+// The TLB (DESIGN.md §5) maps linear pages to host pointers in addend form
+// (host = addend + linear), with separate read, write and execute tags and
+// one set per privilege class (supervisor / user). A RAM page that holds
+// decoded or translated code never gets a write tag, so stores to it take the
+// slow path, which tells the code caches. MMIO pages never get any tag.
+// Segmentation: SDM Vol. 3A, 3.4 and 5.3; paging: SDM Vol. 3A, 4.3.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/cpu_state.h"
+#include "core/io_bus.h"
+#include "core/memory.h"
+
+namespace tx86::core {
+
+// Exception vectors (SDM Vol. 3A, 6.3.1, table 6-1).
+enum Vector : uint8_t {
+  kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOFv = 4, kBR = 5, kUD = 6, kNM = 7,
+  kDF = 8, kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16,
+  kAC = 17, kMC = 18,
+};
+
+struct Fault {
+  uint8_t vector = 0;
+  bool has_error_code = false;
+  uint32_t error_code = 0;
+};
+
+enum class Access : uint8_t { kRead, kWrite, kExecute };
+
+struct CpuConfig {
+  x86::CpuModel model = x86::CpuModel::kP6;
+};
+
+class Cpu {
+ public:
+  Cpu(PhysicalMemory& memory, PortBus& ports, CpuConfig config = {});
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  CpuState s;
+  Fault fault;
+
+  const CpuConfig& config() const { return config_; }
+  x86::CpuModel model() const { return config_.model; }
+  PhysicalMemory& memory() { return memory_; }
+  PortBus& ports() { return ports_; }
+
+  // Power-on reset (SDM Vol. 3A, 9.1.1, table 9-1): CS:IP = F000:FFF0 with
+  // CS.base = 0xFFFF0000, real mode, A20 enabled.
+  void reset();
+
+  // --- faults ----------------------------------------------------------
+  // Record an exception; always returns false so that `return raise(...)`
+  // reads naturally in handlers.
+  bool raise(uint8_t vector) {
+    fault = Fault{vector, false, 0};
+    return false;
+  }
+  bool raise(uint8_t vector, uint32_t error_code) {
+    fault = Fault{vector, true, error_code};
+    return false;
+  }
+
+  // --- A20 gate ----------------------------------------------------------
+  bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
+  void set_a20(bool enabled);
+
+  // --- TLB -----------------------------------------------------------------
+  void flush_tlb();
+  void flush_tlb_page(uint32_t linear);
+
+  // --- segmented accesses (segment checks, then linear) ------------------
+  template <typename T>
+  bool read(unsigned seg, uint32_t offset, T& out) {
+    if (!check_segment(seg, offset, sizeof(T), Access::kRead)) return false;
+    return read_linear(s.seg[seg].base + offset, out);
+  }
+  template <typename T>
+  bool write(unsigned seg, uint32_t offset, T value) {
+    if (!check_segment(seg, offset, sizeof(T), Access::kWrite)) return false;
+    return write_linear(s.seg[seg].base + offset, value);
+  }
+  // Checks that [offset, offset + size) of `seg` may be accessed
+  // (limit, expand-down, rights); raises #GP(0) or #SS(0) if not.
+  bool check_segment(unsigned seg, uint32_t offset, uint32_t size, Access access);
+
+  // --- linear accesses (paging, TLB) ---------------------------------------
+  template <typename T>
+  bool read_linear(uint32_t linear, T& out, Access access = Access::kRead) {
+    const TlbEntry& e = tlb_entry(linear);
+    uint32_t tag = access == Access::kExecute ? e.exec_tag : e.read_tag;
+    if (tag == (linear & ~kPageMask) && (linear & kPageMask) <= kPageSize - sizeof(T)) {
+      std::memcpy(&out, reinterpret_cast<const void*>(e.addend + linear), sizeof(T));
+      return true;
+    }
+    return read_linear_slow(linear, &out, sizeof(T), access);
+  }
+  template <typename T>
+  bool write_linear(uint32_t linear, T value) {
+    const TlbEntry& e = tlb_entry(linear);
+    if (e.write_tag == (linear & ~kPageMask) && (linear & kPageMask) <= kPageSize - sizeof(T)) {
+      std::memcpy(reinterpret_cast<void*>(e.addend + linear), &value, sizeof(T));
+      return true;
+    }
+    return write_linear_slow(linear, &value, sizeof(T));
+  }
+  // Checks that a write of `size` bytes at `linear` would succeed (paging
+  // permissions), without writing. For instructions that must not write
+  // anything unless every write succeeds.
+  bool probe_write_linear(uint32_t linear, uint32_t size);
+
+  // Translates a linear address for `access` at the current privilege,
+  // filling the TLB; raises #PF on failure.
+  bool translate(uint32_t linear, Access access, uint32_t& paddr);
+
+  // Host pointer to the code at `linear` (for the decoder and decode caches)
+  // and its physical address; null with `fault` set if the page cannot be
+  // executed, null without a fault if it is MMIO or unmapped (the caller then
+  // reads byte by byte with read_linear).
+  const uint8_t* code_pointer(uint32_t linear, uint32_t& paddr);
+
+  // --- port I/O (no permission checks: those are core/priv's) ----------------
+  uint32_t port_in(uint16_t port, unsigned size) { return ports_.read(port, size); }
+  void port_out(uint16_t port, uint32_t value, unsigned size) { ports_.write(port, value, size); }
+
+  // Counters.
+  uint64_t tlb_misses() const { return tlb_misses_; }
+
+ private:
+  struct TlbEntry {
+    uint32_t read_tag = kInvalidTag;
+    uint32_t write_tag = kInvalidTag;
+    uint32_t exec_tag = kInvalidTag;
+    uint32_t phys = 0;  // physical page address of the mapping
+    uintptr_t addend = 0;
+  };
+  static constexpr uint32_t kInvalidTag = 1;  // never a page-aligned address
+  static constexpr unsigned kTlbEntries = 512;
+
+  TlbEntry& tlb_entry(uint32_t linear) {
+    if (memory_.generation() != tlb_generation_) flush_tlb();
+    return tlb_[s.cpl == 3 ? 1 : 0][(linear >> kPageShift) & (kTlbEntries - 1)];
+  }
+  bool read_linear_slow(uint32_t linear, void* out, unsigned size, Access access);
+  bool write_linear_slow(uint32_t linear, const void* in, unsigned size);
+  bool walk(uint32_t linear, Access access, bool user, uint32_t& paddr, bool& writable_out);
+  bool fill(uint32_t linear, Access access, uint32_t& paddr);
+
+  PhysicalMemory& memory_;
+  PortBus& ports_;
+  CpuConfig config_;
+  uint32_t a20_mask_ = 0xFFFFFFFFu;
+  TlbEntry tlb_[2][kTlbEntries];
+  uint64_t tlb_generation_ = 0;
+  uint64_t tlb_misses_ = 0;
+};
+
+}  // namespace tx86::core
