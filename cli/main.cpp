@@ -1,0 +1,139 @@
+// tx86: the command-line front end. Builds a Machine from the options, runs
+// it with the chosen engine and turns the way it stopped into an exit code
+// (see cli/options.h). Every user mistake ends in one line on stderr and exit
+// code 2; nothing here aborts.
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <vector>
+
+#include "cli/options.h"
+#include "cli/stats.h"
+#include "cli/trace.h"
+#include "core/interp/interpreter.h"
+#include "core/machine.h"
+#include "devices/debug_exit.h"
+#include "devices/debugcon.h"
+#include "devices/post_code.h"
+#include "devices/serial_backend.h"
+#include "devices/uart16550.h"
+#include "guests/demo_rom.h"
+
+namespace tx86::cli {
+namespace {
+
+// A user-facing error: printed as one line, exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<uint8_t> read_rom(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("--bios '" + path + "': cannot open: " + std::strerror(errno));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw UsageError("--bios '" + path + "': read error");
+  const size_t n = bytes.size();
+  if (n != (64u << 10) && n != (128u << 10) && n != (256u << 10))
+    throw UsageError("--bios '" + path + "': " + std::to_string(n) +
+                     " bytes; a firmware image must be 64, 128 or 256 KiB");
+  return bytes;
+}
+
+std::unique_ptr<devices::SerialBackend> backend(const std::string& option, const std::string& spec) {
+  try {
+    return devices::make_serial_backend(spec);
+  } catch (const std::runtime_error& e) {
+    throw UsageError("--" + option + ": " + e.what());
+  }
+}
+
+int run(const Options& o) {
+  if (o.engine == EngineKind::kJit)
+    throw UsageError("--engine jit: the JIT is not built yet in this version; use --engine interp");
+
+  std::vector<uint8_t> rom;
+  if (o.bios_path.empty()) rom.assign(guests::kDemoRom, guests::kDemoRom + guests::kDemoRomSize);
+  else rom = read_rom(o.bios_path);
+
+  core::MachineConfig config;
+  config.ram_bytes = o.memory_bytes;
+  config.instructions_per_second = o.instructions_per_second;
+  core::Machine machine(config);
+  machine.load_firmware(rom);
+
+  machine.add_device<devices::Uart16550>(uint16_t{0x3F8}, 4u, backend("serial", o.serial));
+  machine.add_device<devices::DebugCon>(backend("debugcon", o.debugcon));
+  auto& post = machine.add_device<devices::PostCode>();
+  if (o.debug_exit) machine.add_device<devices::DebugExit>();
+
+  std::unique_ptr<TraceWriter> trace;
+  if (!o.trace_path.empty()) {
+    try {
+      trace = std::make_unique<TraceWriter>(o.trace_path);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }
+
+  machine.reset();
+  core::Interpreter engine(machine);
+  engine.set_exit_on_halt(o.exit_on_halt);
+  engine.set_trace(trace.get());
+
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t budget = o.max_instructions.value_or(UINT64_MAX);
+  core::StopReason reason = engine.run(budget);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  int status = kExitOk;
+  switch (reason) {
+    case core::StopReason::kHalted: status = kExitOk; break;
+    case core::StopReason::kExitRequested: status = machine.exit_status(); break;
+    case core::StopReason::kShutdown:
+      std::fprintf(stderr, "tx86: the guest triple-faulted at %04x:%08x; machine shut down\n",
+                   machine.cpu().s.seg[x86::kCs].selector, machine.cpu().s.eip);
+      status = kExitShutdown;
+      break;
+    case core::StopReason::kInstructionLimit:
+      std::fprintf(stderr, "tx86: stopped after %llu instructions (--max-instructions)\n",
+                   static_cast<unsigned long long>(budget));
+      status = kExitInstructionLimit;
+      break;
+  }
+  trace.reset();  // flush before the statistics are printed
+  if (o.stats) print_stats(stderr, machine, engine, post, seconds);
+  return status;
+}
+
+}  // namespace
+}  // namespace tx86::cli
+
+int main(int argc, char** argv) {
+  using namespace tx86::cli;
+  ParseResult parsed = parse_options(argc, argv);
+  switch (parsed.action) {
+    case ParseResult::Action::kHelp:
+    case ParseResult::Action::kVersion:
+      std::fputs(parsed.text.c_str(), stdout);
+      return kExitOk;
+    case ParseResult::Action::kError:
+      std::fprintf(stderr, "tx86: %s\n", parsed.text.c_str());
+      return kExitUsage;
+    case ParseResult::Action::kRun:
+      break;
+  }
+  try {
+    return run(parsed.options);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "tx86: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tx86: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+}
