@@ -148,23 +148,25 @@ uart_init:
         ret
 
 ; putc: transmits AL on COM1 once the transmit holding register is empty.
-; The poll gives up after 65536 reads so that a missing UART cannot hang the
-; ROM (an unclaimed port reads 0xFF, which has THRE set anyway).
+; The poll gives up after 2^20 reads (about 30 ms of guest time at 100 MIPS,
+; over 300 character times) so that a UART that never reports THRE cannot
+; hang the ROM; an unclaimed port reads 0xFF, which has THRE set anyway.
 ; Preserves all registers.
 putc:
         push dx
-        push cx
+        push ecx
         push ax
         mov dx, UART_LSR
-        xor cx, cx                      ; 65536 polls at most
+        mov ecx, 1 << 20
 .wait:  in al, dx
         test al, LSR_THRE
         jnz .ready
-        loop .wait
+        dec ecx
+        jnz .wait
 .ready: pop ax
         mov dx, UART_THR
         out dx, al
-        pop cx
+        pop ecx
         pop dx
         ret
 
