@@ -136,6 +136,8 @@ enum class CodeSize : uint8_t { k16, k32 };
 enum class CpuModel : uint8_t {
   k286,  // 80286: no 386 opcodes or 66/67/64/65 prefixes, 10-byte limit (#UD)
   k386,  // and later: the table's rows up to the configured model exist
+  k486,      // 80486: + BSWAP, XADD, CMPXCHG, INVLPG, INVD/WBINVD, CPUID
+  kPentium,  // + CMPXCHG8B, RDTSC, RDMSR/WRMSR, RSM, MOV CR4
   kP6,   // Pentium Pro: everything the table has (CMOVcc, CMPXCHG8B, RDTSC, ...)
 };
 
