@@ -109,10 +109,10 @@ std::string find_on_path(const std::string& name) {
   while (start <= p.size()) {
     size_t end = p.find(':', start);
     if (end == std::string::npos) end = p.size();
-    std::string dir = p.substr(start, end - start);
+    std::filesystem::path dir = p.substr(start, end - start);
     if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    const std::filesystem::path candidate = dir / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
     start = end + 1;
   }
   return {};
