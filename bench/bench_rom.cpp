@@ -5,7 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/interp/interpreter.h"
 #include "core/machine.h"
 
 namespace tx86::bench {
@@ -43,7 +42,8 @@ InterpRun run_under_interpreter(std::span<const uint8_t> image, uint64_t max_ins
   run.reason = interp.run(max_instructions);
   const auto stop = std::chrono::steady_clock::now();
   run.seconds = std::chrono::duration<double>(stop - start).count();
-  run.retired = interp.stats().retired;
+  run.stats = interp.stats();
+  run.retired = run.stats.retired;
 
   const core::PhysicalMemory& memory = machine.memory();
   run.result.done = read_ram32(memory, kResultMagicAddr) == kDoneMagic;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/interp/interpreter.h"
 
 namespace tx86::bench {
 
@@ -44,6 +45,7 @@ struct RomResult {
 struct InterpRun {
   core::StopReason reason = core::StopReason::kInstructionLimit;
   uint64_t retired = 0;   // instructions retired (interpreter stats)
+  core::InterpreterStats stats;  // all of them: instruction mix, decode cache
   double seconds = 0;     // host wall time of the run loop only (steady_clock)
   RomResult result;
 };

@@ -35,14 +35,16 @@ struct Options {
   uint32_t passes = 200;
   unsigned repeat = 3;
   bool qemu = false;
+  bool mix = false;
   std::string rom_path;  // empty: the embedded ROM
 };
 
 const char kUsage[] =
-    "usage: tx86-bench-interp [--passes N] [--repeat R] [--qemu] [--rom FILE]\n"
+    "usage: tx86-bench-interp [--passes N] [--repeat R] [--qemu] [--mix] [--rom FILE]\n"
     "  --passes N   passes of the workload per run (default 200, ~300k instructions each)\n"
     "  --repeat R   runs to take the median of (default 3)\n"
     "  --qemu       also time qemu-system-i386 (TCG) on the same ROM and print the ratio\n"
+    "  --mix        also print the instruction mix and decode-cache hit rate of a run\n"
     "  --rom FILE   use this build of realmode_int.rom instead of the embedded one\n";
 
 // Returns nullopt after printing one line to stderr on a bad command line.
@@ -77,6 +79,8 @@ std::optional<Options> parse(int argc, char** argv) {
       o.repeat = static_cast<unsigned>(*v);
     } else if (arg == "--qemu") {
       o.qemu = true;
+    } else if (arg == "--mix") {
+      o.mix = true;
     } else if (arg == "--rom") {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "tx86-bench-interp: --rom needs a file\n");
@@ -180,6 +184,26 @@ std::optional<double> qemu_net_seconds(const std::string& qemu, std::span<const 
   return f - e;
 }
 
+// The most frequent mnemonics of a run, and how often the decode cache hit:
+// where an interpreter's time goes, for whoever optimises it.
+void print_mix(const tx86::core::InterpreterStats& stats) {
+  std::vector<std::pair<uint64_t, size_t>> counts;
+  for (size_t i = 0; i < stats.by_mnemonic.size(); ++i)
+    if (stats.by_mnemonic[i] != 0) counts.emplace_back(stats.by_mnemonic[i], i);
+  std::sort(counts.rbegin(), counts.rend());
+  std::printf("instruction mix (top 16 of %zu mnemonics):\n", counts.size());
+  for (size_t k = 0; k < counts.size() && k < 16; ++k) {
+    const auto name = tx86::x86::mnemonic_name(static_cast<tx86::x86::Mnemonic>(counts[k].second));
+    std::printf("  %-10.*s %12llu  %5.1f %%\n", static_cast<int>(name.size()), name.data(),
+                static_cast<unsigned long long>(counts[k].first), 100.0 * counts[k].first / stats.retired);
+  }
+  const uint64_t lookups = stats.decode_cache_hits + stats.decode_cache_misses;
+  if (lookups != 0)
+    std::printf("decode cache: %.4f %% hits (%llu misses, %llu invalidations)\n",
+                100.0 * stats.decode_cache_hits / lookups, static_cast<unsigned long long>(stats.decode_cache_misses),
+                static_cast<unsigned long long>(stats.decode_cache_invalidations));
+}
+
 std::optional<std::vector<uint8_t>> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -216,6 +240,7 @@ int main(int argc, char** argv) {
   std::printf("workload: realmode_int.rom, %u passes, median of %u runs\n", opts->passes, opts->repeat);
   std::vector<double> seconds;
   uint64_t retired = 0;
+  tx86::core::InterpreterStats last_stats;
   for (unsigned r = 0; r < opts->repeat; ++r) {
     const InterpRun run = tx86::bench::run_under_interpreter(image, tx86::bench::instruction_budget(opts->passes));
     if (!run.result.ok(opts->passes)) {
@@ -232,6 +257,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     retired = run.retired;
+    last_stats = run.stats;
     seconds.push_back(run.seconds);
     std::printf("interp run %u: %llu instructions in %.3f s = %.1f MIPS\n", r + 1,
                 static_cast<unsigned long long>(run.retired), run.seconds, run.retired / run.seconds / 1e6);
@@ -240,6 +266,7 @@ int main(int argc, char** argv) {
   const double interp_mips = retired / interp_s / 1e6;
   std::printf("interp median: %.3f s, %.1f MIPS (%llu instructions, %.0f per pass)\n", interp_s, interp_mips,
               static_cast<unsigned long long>(retired), opts->passes ? double(retired) / opts->passes : 0.0);
+  if (opts->mix) print_mix(last_stats);
 
   if (opts->qemu) {
     const std::string qemu = find_on_path("qemu-system-i386");
