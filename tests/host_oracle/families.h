@@ -1,0 +1,68 @@
+// The instruction families the oracle generates, one method each. Every
+// method either appends a complete instruction (with its setup MOVs) and
+// returns true, or appends nothing and returns false (the flags it would read
+// are undefined right now, or the family does not apply); the caller then
+// picks another family.
+#pragma once
+
+#include "tests/host_oracle/builder.h"
+
+namespace tx86::oracle {
+
+class Families {
+ public:
+  explicit Families(SequenceBuilder& b) : b_(b), rng_(b.rng()) {}
+
+  // One random instruction from the weighted mix; false if it did not fit.
+  bool one();
+  // POPs whatever is still pushed, so that ESP ends where it started.
+  void balance_stack();
+
+  // generator_arith.cpp
+  bool alu();
+  bool inc_dec_neg_not();
+  bool shift_rotate();
+  bool double_shift();
+  bool multiply();
+  bool divide();
+  bool bit_test();
+  bool bit_scan();
+  bool bcd();
+
+  // generator_misc.cpp
+  bool set_cmov();
+  bool string_op();
+  bool exchange();
+  bool convert();
+  bool extend_move();
+  bool lea();
+  bool bswap();
+  bool lahf_sahf();
+  bool flag_op();
+  bool mov();
+  bool push_pop();
+  bool skip_branch();
+  bool xlat();
+
+ private:
+  unsigned pick_width();      // 1, 2 or 4
+  unsigned pick_width_wide(); // 2 or 4
+  // Writes-mask of register operand `reg` of `width` (8-bit numbering for 1).
+  static RegMask reg_mask(unsigned width, uint8_t reg) {
+    return bit(width == 1 ? reg8_owner(reg) : reg);
+  }
+  static RegMask rm_mask(unsigned width, const RmOperand& rm) {
+    return rm.is_mem ? 0 : reg_mask(width, rm.reg);
+  }
+  // LOCK, segment, operand-size and REP prefixes in a random order (any
+  // order is legal: SDM Vol. 2, 2.1.1).
+  void put_prefixes(bool lock, const RmOperand* rm, unsigned width, uint8_t rep = 0);
+  // A condition code whose flags are defined, or -1.
+  int pick_condition();
+
+  SequenceBuilder& b_;
+  Rng& rng_;
+  bool in_skip_ = false;  // inside a block a branch may skip (no PUSH/POP, no DF change)
+};
+
+}  // namespace tx86::oracle

@@ -1,0 +1,185 @@
+/* The native side of the host-CPU oracle: a static 32-bit process that maps
+ * the oracle's code and data pages at the addresses tx86 uses
+ * (oracle_abi.h), then for every sequence it is sent: loads the data and the
+ * code (plus a jump to oracle_exit), loads the guest registers and EFLAGS,
+ * runs the code on the host CPU and sends back the registers, EFLAGS and
+ * data bytes.
+ *
+ * Protocol (stdin -> stdout, see oracle_abi.h): batches of sequences; the
+ * whole batch is read before any result is written, so the parent can write a
+ * batch and then read its results without deadlock.
+ *
+ * A sequence that faults (a generator bug: the generator promises sequences
+ * that cannot fault) is caught with a signal handler on an alternate stack and
+ * reported with its signal and EIP; the helper carries on.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "oracle_abi.h"
+
+#ifndef __i386__
+#error "native_helper must be built for i386 (-m32)"
+#endif
+
+_Static_assert(sizeof(struct OracleInput) == 40 + ORACLE_DATA_BYTES, "OracleInput layout");
+_Static_assert(sizeof(struct OracleOutput) == 44 + ORACLE_DATA_BYTES, "OracleOutput layout");
+
+struct OracleContext {
+  uint32_t in_gpr[8];
+  uint32_t in_eflags;
+  uint32_t entry;
+  uint32_t out_gpr[8];
+  uint32_t out_eflags;
+};
+_Static_assert(sizeof(struct OracleContext) == 76, "trampoline offsets");
+
+void oracle_run(struct OracleContext* ctx);
+void oracle_exit(void);
+
+/* Signal plumbing: the handler needs to find its way back to the run loop. */
+static sigjmp_buf fault_return;
+static volatile sig_atomic_t fault_signal;
+static volatile uint32_t fault_eip;
+
+static void on_fault(int sig, siginfo_t* info, void* uctx_void) {
+  (void)info;
+  ucontext_t* uctx = (ucontext_t*)uctx_void;
+  fault_signal = sig;
+  fault_eip = (uint32_t)uctx->uc_mcontext.gregs[REG_EIP];
+  siglongjmp(fault_return, 1);
+}
+
+static void die(const char* what) {
+  fprintf(stderr, "native_helper: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
+
+static void map_fixed(uint32_t addr, uint32_t size, int prot) {
+  void* p = mmap((void*)(uintptr_t)addr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) die("mmap");
+  if (p != (void*)(uintptr_t)addr) {
+    fprintf(stderr, "native_helper: mmap at 0x%08x gave %p\n", addr, p);
+    exit(2);
+  }
+}
+
+static int read_full(void* buf, size_t size) {
+  uint8_t* p = buf;
+  while (size > 0) {
+    ssize_t n = read(0, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    p += n;
+    size -= (size_t)n;
+  }
+  return 1;
+}
+
+static void write_full(const void* buf, size_t size) {
+  const uint8_t* p = buf;
+  while (size > 0) {
+    ssize_t n = write(1, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) die("write");
+    p += n;
+    size -= (size_t)n;
+  }
+}
+
+static void run_one(const struct OracleInput* in, const uint8_t* code, struct OracleOutput* out) {
+  uint8_t* code_page = (uint8_t*)(uintptr_t)ORACLE_CODE_ADDR;
+  memcpy(code_page, code, in->code_bytes);
+  /* jmp rel32 to oracle_exit */
+  uint32_t after = ORACLE_CODE_ADDR + in->code_bytes + 5;
+  int32_t rel = (int32_t)((uint32_t)(uintptr_t)&oracle_exit - after);
+  code_page[in->code_bytes] = 0xE9;
+  memcpy(code_page + in->code_bytes + 1, &rel, 4);
+  memcpy((void*)(uintptr_t)ORACLE_DATA_ADDR, in->data, ORACLE_DATA_BYTES);
+
+  struct OracleContext ctx;
+  memset(&ctx, 0, sizeof ctx);
+  memcpy(ctx.in_gpr, in->gpr, sizeof ctx.in_gpr);
+  ctx.in_eflags = in->eflags;
+  ctx.entry = ORACLE_CODE_ADDR;
+
+  memset(out, 0, sizeof *out);
+  if (sigsetjmp(fault_return, 1) == 0) {
+    oracle_run(&ctx);
+    memcpy(out->gpr, ctx.out_gpr, sizeof out->gpr);
+    out->eflags = ctx.out_eflags;
+  } else {
+    out->signal = (uint32_t)fault_signal;
+    out->fault_eip = fault_eip;
+  }
+  memcpy(out->data, (void*)(uintptr_t)ORACLE_DATA_ADDR, ORACLE_DATA_BYTES);
+}
+
+int main(void) {
+  map_fixed(ORACLE_CODE_ADDR, ORACLE_CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC);
+  map_fixed(ORACLE_DATA_ADDR, 0x1000, PROT_READ | PROT_WRITE);
+
+  static uint8_t alt_stack[64 * 1024];
+  stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) != 0) die("sigaltstack");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  const int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; ++i)
+    if (sigaction(signals[i], &sa, NULL) != 0) die("sigaction");
+
+  uint8_t* batch = NULL;
+  size_t batch_capacity = 0;
+  struct OracleOutput* results = NULL;
+  size_t results_capacity = 0;
+  for (;;) {
+    uint32_t count;
+    if (!read_full(&count, sizeof count) || count == 0) break;
+    if (results_capacity < count) {
+      results = realloc(results, count * sizeof *results);
+      if (results == NULL) die("realloc");
+      results_capacity = count;
+    }
+    /* Read the whole batch first (see the protocol note above). */
+    size_t used = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      struct OracleInput in;
+      if (!read_full(&in, sizeof in)) die("short batch");
+      if (in.code_bytes > ORACLE_MAX_SEQUENCE_BYTES) {
+        fprintf(stderr, "native_helper: sequence of %u bytes is too long\n", in.code_bytes);
+        return 2;
+      }
+      size_t need = used + sizeof in + in.code_bytes;
+      if (need > batch_capacity) {
+        batch_capacity = need * 2;
+        batch = realloc(batch, batch_capacity);
+        if (batch == NULL) die("realloc");
+      }
+      memcpy(batch + used, &in, sizeof in);
+      if (!read_full(batch + used + sizeof in, in.code_bytes)) die("short batch");
+      used = need;
+    }
+    size_t pos = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      struct OracleInput in;
+      memcpy(&in, batch + pos, sizeof in);
+      run_one(&in, batch + pos + sizeof in, &results[i]);
+      pos += sizeof in + in.code_bytes;
+    }
+    write_full(results, count * sizeof *results);
+  }
+  free(batch);
+  free(results);
+  return 0;
+}

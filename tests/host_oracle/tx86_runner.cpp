@@ -1,0 +1,94 @@
+#include "tests/host_oracle/tx86_runner.h"
+
+#include <cstdio>
+#include <vector>
+
+namespace tx86::oracle {
+
+namespace {
+
+constexpr uint8_t kHlt = 0xF4;
+// Enough for 24 instructions, their setup and REP iterations many times over.
+constexpr uint64_t kMaxSteps = 20000;
+
+core::MachineConfig config() {
+  core::MachineConfig c;
+  c.ram_bytes = ORACLE_RAM_BYTES;
+  c.model = x86::CpuModel::kP6;
+  return c;
+}
+
+}  // namespace
+
+Tx86Runner::Tx86Runner() : machine_(config()), interp_(machine_) { machine_.set_log_quiet(true); }
+
+void Tx86Runner::load_state(const Sequence& seq) {
+  machine_.reset();
+  std::vector<uint8_t> code(seq.code);
+  code.push_back(kHlt);
+  machine_.memory().load(kCodeAddr, code);
+  machine_.memory().load(kDataAddr, seq.data);
+
+  using core::SegmentCache;
+  core::CpuState& s = machine_.cpu().s;
+  for (int r = 0; r < 8; ++r) s.gpr[r] = seq.gpr[r];
+  s.eip = kCodeAddr;
+  s.eflags = seq.eflags;
+  s.cr0 = core::kCr0PE | core::kCr0ET;
+  s.cpl = 0;
+  s.halted = false;
+  s.interrupt_shadow = false;
+  constexpr uint16_t kFlat = SegmentCache::kSegS | SegmentCache::kSegPresent | SegmentCache::kSegDefaultBig |
+                             SegmentCache::kSegGranularity;
+  for (int i = 0; i < 6; ++i) {
+    SegmentCache& c = s.seg[i];
+    const bool code_seg = i == x86::kCs;
+    c.selector = code_seg ? 0x08 : 0x10;
+    c.base = 0;
+    c.limit = 0xFFFFFFFFu;
+    c.attrs = kFlat | (code_seg ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData);
+  }
+  machine_.cpu().flush_tlb();
+}
+
+Tx86Result Tx86Runner::run(const Sequence& seq, core::TraceSink* trace) {
+  load_state(seq);
+  interp_.set_trace(trace);
+  Tx86Result result;
+  core::CpuState& s = machine_.cpu().s;
+  while (!s.halted) {
+    if (result.steps == kMaxSteps) {
+      result.problem = "no HLT after " + std::to_string(kMaxSteps) + " steps";
+      break;
+    }
+    ++result.steps;
+    const core::StepResult r = interp_.step();
+    if (r == core::StepResult::kException) {
+      result.problem = "exception, vector " + std::to_string(machine_.cpu().fault.vector);
+      break;
+    }
+    if (r == core::StepResult::kShutdown) {
+      result.problem = "shutdown (triple fault)";
+      break;
+    }
+    if (r == core::StepResult::kInterrupt) {
+      result.problem = "unexpected interrupt";
+      break;
+    }
+    if (r == core::StepResult::kHalted) break;
+  }
+  interp_.set_trace(nullptr);
+  const uint32_t expected_eip = kCodeAddr + static_cast<uint32_t>(seq.code.size()) + 1;
+  if (result.problem.empty() && s.eip != expected_eip) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "halted at EIP %#010x, expected %#010x (after the final HLT)", s.eip, expected_eip);
+    result.problem = buf;
+  }
+  for (int r = 0; r < 8; ++r) result.gpr[r] = s.gpr[r];
+  result.eflags = s.eflags;
+  result.eip = s.eip;
+  machine_.memory().peek(kDataAddr, result.data);
+  return result;
+}
+
+}  // namespace tx86::oracle
