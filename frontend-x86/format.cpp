@@ -128,7 +128,10 @@ void append_operand(std::string& s, const Insn& i, unsigned n, uint64_t address)
       break;
     }
     case OperandKind::kImm:
-      if (row.ops[n] == OperandSpec::kIbs) {
+      // A sign-extended imm8 reads as a signed number, except as the bit mask
+      // of AND/OR/XOR.
+      if (row.ops[n] == OperandSpec::kIbs && i.mnemonic != Mnemonic::kAnd && i.mnemonic != Mnemonic::kOr &&
+          i.mnemonic != Mnemonic::kXor) {
         const uint32_t m = mask_of(o.size);
         const uint32_t sign = (m >> 1) + 1;
         const int64_t v = (o.imm & sign) ? static_cast<int64_t>(o.imm) - static_cast<int64_t>(m) - 1 : o.imm;
@@ -191,7 +194,7 @@ std::string format_insn(const Insn& i, uint64_t address) {
     // REPE/REPNE apply to CMPS/SCAS; the others know only REP (SDM Vol. 2, REP/REPE/REPZ/...).
     const bool compares = i.mnemonic == Mnemonic::kCmps || i.mnemonic == Mnemonic::kScas;
     if (i.prefixes & kPrefixRep) s += compares ? "repe " : "rep ";
-    if (i.prefixes & kPrefixRepne) s += compares ? "repne " : "repne ";
+    if (i.prefixes & kPrefixRepne) s += "repne ";
   }
   s += display_name(i);
   if (i.has(kAttrStringOp)) {
@@ -199,7 +202,9 @@ std::string format_insn(const Insn& i, uint64_t address) {
     append_string_operands(s, i);
     return s;
   }
-  for (unsigned n = 0; n < i.num_operands; ++n) {
+  // AAM/AAD with the default base 10 are written without it.
+  const bool base10 = (i.mnemonic == Mnemonic::kAam || i.mnemonic == Mnemonic::kAad) && i.ops[0].imm == 10;
+  for (unsigned n = 0; n < i.num_operands && !base10; ++n) {
     s += n == 0 ? " " : ", ";
     append_operand(s, i, n, address);
   }

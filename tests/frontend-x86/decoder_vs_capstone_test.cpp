@@ -11,6 +11,7 @@
 // an erratum class listed in capstone_errata.txt; any other fails the test.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -112,8 +113,16 @@ void run_mode(CodeSize mode) {
     const std::string line = hex_string(bytes, kMaxInsnLength) + "  tx86: " + c.ours + " (" +
                              std::to_string(c.our_length) + ")  capstone: " + c.theirs + " (" +
                              std::to_string(c.their_length) + ")";
-    if (!c.erratum.empty() && listed.count(c.erratum)) {
-      ++hits[c.erratum];
+    std::vector<std::string> parts;
+    for (size_t p = 0; !c.erratum.empty() && p <= c.erratum.size();) {
+      const size_t e = std::min(c.erratum.find('+', p), c.erratum.size());
+      parts.push_back(c.erratum.substr(p, e - p));
+      p = e + 1;
+    }
+    bool all_listed = !parts.empty();
+    for (const auto& part : parts) all_listed = all_listed && listed.count(part) > 0;
+    if (all_listed) {
+      for (const auto& part : parts) ++hits[part];
       continue;
     }
     if (!c.erratum.empty()) {
