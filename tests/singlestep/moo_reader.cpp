@@ -368,6 +368,23 @@ std::vector<uint8_t> gunzip(std::span<const uint8_t> gz, size_t max_output_bytes
   return out;
 }
 
+std::vector<uint8_t> gunzip_prefix(std::span<const uint8_t> gz, size_t n) {
+  std::vector<uint8_t> out(n);
+  z_stream zs{};
+  if (gz.empty() || n == 0 || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return {};
+  zs.next_in = const_cast<Bytef*>(gz.data());
+  zs.avail_in = static_cast<uInt>(std::min<size_t>(gz.size(), 1u << 30));
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(n);
+  while (zs.avail_out != 0) {
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK) break;
+  }
+  out.resize(n - zs.avail_out);
+  inflateEnd(&zs);
+  return out;
+}
+
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw MooError("cannot open file", 0);

@@ -138,6 +138,10 @@ std::optional<uint32_t> peek_moo_test_count(std::span<const uint8_t> data);
 // or when the output would exceed `max_output_bytes`.
 std::vector<uint8_t> gunzip(std::span<const uint8_t> gz, size_t max_output_bytes = size_t{1} << 30);
 
+// Inflates at most the first `n` bytes of a gzip stream, stopping quietly at
+// the first error (to read a corrupt file's header for its test count).
+std::vector<uint8_t> gunzip_prefix(std::span<const uint8_t> gz, size_t n);
+
 // Reads a file into memory; throws MooError (offset 0) if it cannot be read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 

@@ -17,7 +17,9 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 void put32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  size_t at = b.size();
+  b.resize(at + 4);
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v));
@@ -35,9 +37,9 @@ Bytes cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 Bytes counted(const Bytes& data) {
-  Bytes b;
-  put32(b, static_cast<uint32_t>(data.size()));
-  b.insert(b.end(), data.begin(), data.end());
+  Bytes b(4 + data.size());
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(data.size() >> (8 * i));
+  for (size_t i = 0; i < data.size(); ++i) b[4 + i] = data[i];
   return b;
 }
 Bytes regs16(uint16_t mask, std::initializer_list<uint16_t> values) {

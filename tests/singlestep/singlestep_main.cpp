@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,18 +145,19 @@ struct Totals {
 };
 
 // Runs one file; prints its line and the failure details.
-void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& md, Totals& totals) {
+void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& md,
+              std::unique_ptr<ss::FileRunner>& runner_slot, Totals& totals) {
   const std::string name = path.filename().string();
-  std::vector<uint8_t> raw;
+  std::vector<uint8_t> gz;
   ss::MooFile file;
   try {
-    raw = ss::gunzip(ss::read_file_bytes(path.string()));
-    file = ss::parse_moo(raw);
+    gz = ss::read_file_bytes(path.string());
+    file = ss::parse_moo(ss::gunzip(gz));
   } catch (const ss::MooError& e) {
-    // Count the tests the header announces (at least one) as failed.
-    uint64_t count = std::max<uint64_t>(ss::peek_moo_test_count(raw).value_or(1), 1);
-    std::printf("%s: error: %s [offset %llu]; its %llu tests count as failed\n", name.c_str(), e.what(),
-                static_cast<unsigned long long>(e.offset()), static_cast<unsigned long long>(count));
+    // The tests the header announces (at least one) count as failed.
+    uint64_t count = std::max<uint64_t>(ss::peek_moo_test_count(ss::gunzip_prefix(gz, 64)).value_or(1), 1);
+    std::printf("%s: error: %s; its %llu test%s count as failed\n", name.c_str(), e.what(),
+                static_cast<unsigned long long>(count), count == 1 ? "" : "s");
     totals.failed += count;
     totals.error = true;
     return;
@@ -174,7 +176,9 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
   ctx.flags_mask = md.flags_mask(stem_of(name));
   ctx.masks16 = file.masks;
   ctx.masks32 = file.masks32;
-  ss::FileRunner runner(*model);
+  if (!runner_slot || runner_slot->model() != *model) runner_slot = std::make_unique<ss::FileRunner>(*model);
+  ss::FileRunner& runner = *runner_slot;
+  runner.begin_file();
 
   uint64_t passed = 0, failed = 0, skipped = 0;
   std::map<std::string, uint64_t> reasons;
@@ -219,7 +223,6 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
     if (sorted.size() > 8) line += ", +" + std::to_string(sorted.size() - 8) + " more kinds";
     line += "]";
   }
-  if (!ctx.flags_mask && failed) line += "  (no flag mask for this form: all flags compared)";
   std::printf("%s\n%s", line.c_str(), details.c_str());
   if (failed > shown && shown > 0) std::printf("  ... %llu more failures not shown (-v shows all)\n",
                                                static_cast<unsigned long long>(failed - shown));
@@ -271,11 +274,14 @@ int main(int argc, char** argv) {
     return kExitError;
   }
   for (const std::string& n : md.notes()) std::printf("note: %s\n", n.c_str());
+  if (!md.has_flag_masks())
+    std::printf("note: no metadata.json or 80386.csv with flag masks: every flag is compared\n");
 
   auto start = std::chrono::steady_clock::now();
   Totals totals;
+  std::unique_ptr<ss::FileRunner> runner;
   for (const fs::path& p : files) {
-    run_file(o, p, md, totals);
+    run_file(o, p, md, runner, totals);
     if (totals.stop) {
       std::printf("stopped at the first failure (--stop-on-first)\n");
       break;

@@ -1,6 +1,7 @@
 #include "tests/singlestep/singlestep_runner.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <unordered_map>
@@ -80,6 +81,15 @@ std::string flags_letters(uint32_t flags) {
   return out;
 }
 
+std::string differing_flags(uint32_t diff) {
+  std::string letters = flags_letters(diff & 0x0FFF);
+  std::string out;
+  for (char c : letters)
+    if (c >= 'A' && c <= 'Z') out += c;
+  if (diff & 0xF000) out += out.empty() ? "bits 12-15" : " bits 12-15";
+  return out;
+}
+
 // Records what the interpreter did, for the failure detail and the
 // exception comparison.
 class FileRunner::Recorder : public core::TraceSink {
@@ -99,6 +109,7 @@ class FileRunner::Recorder : public core::TraceSink {
     dropped = 0;
   }
   void on_instruction(const CpuState& before, const x86::Insn& insn, const uint8_t*, const CpuState&) override {
+    rep_string = insn.has(x86::kAttrStringOp) && (insn.prefixes & (x86::kPrefixRep | x86::kPrefixRepne)) != 0;
     add(Event{Event::kInsn, before.seg[x86::kCs].selector, before.eip, insn.mnemonic, insn.length, 0});
   }
   void on_exception(const CpuState& at, uint8_t vector, bool, uint32_t) override {
@@ -135,6 +146,7 @@ class FileRunner::Recorder : public core::TraceSink {
 
   std::vector<Event> events;
   uint64_t dropped = 0;
+  bool rep_string = false;  // the last instruction was a REP string operation
 
  private:
   void add(const Event& e) {
@@ -146,8 +158,7 @@ class FileRunner::Recorder : public core::TraceSink {
 FileRunner::FileRunner(CpuModel model)
     : model_(model),
       machine_(std::make_unique<core::Machine>(core::MachineConfig{.ram_bytes = kRamBytes, .model = model})),
-      recorder_(std::make_unique<Recorder>()),
-      zeros_(0x10010, 0) {
+      recorder_(std::make_unique<Recorder>()) {
   // The tests assume flat RAM: fill the PC's legacy hole at A0000..FFFFF.
   machine_->memory().map_ram(0xA0000, 0x60000);
   machine_->set_log_quiet(true);
@@ -157,9 +168,27 @@ FileRunner::FileRunner(CpuModel model)
 
 FileRunner::~FileRunner() = default;
 
-void FileRunner::clear_previous() {
+void FileRunner::begin_file() {
+  touched_.clear();
+  zero_range(0, kRamBytes);
+}
+
+void FileRunner::zero_range(uint64_t lo, uint64_t hi) {
+  // Zero in host memory, then tell the code caches about every page (a
+  // one-byte load() notifies the listeners of a page that holds code).
   static constexpr uint8_t kZero = 0;
-  for (uint32_t a : touched_) machine_->memory().load(a, std::span<const uint8_t>(&kZero, 1));
+  core::PhysicalMemory& mem = machine_->memory();
+  std::memset(mem.ram() + lo, 0, hi - lo);
+  for (uint64_t page = lo & ~uint64_t{core::kPageMask}; page < hi; page += core::kPageSize)
+    if (mem.page_has_code(static_cast<uint32_t>(page >> core::kPageShift)))
+      mem.load(static_cast<uint32_t>(page), std::span<const uint8_t>(&kZero, 1));
+}
+
+void FileRunner::clear_previous() {
+  // Byte stores through write() tell the decode cache about exactly the
+  // byte (load() reports the whole page, which costs a page-wide
+  // invalidation per byte).
+  for (uint32_t a : touched_) machine_->memory().write(a, 0, 1);
   touched_.clear();
 }
 
@@ -175,12 +204,24 @@ void FileRunner::clear_windows_of(const MooTest& test) {
   if (test.init.regs32)
     for (unsigned r = kMooCs32; r <= kMooSs32; ++r) bases.push_back((test.init.regs32->value[r] & 0xFFFF) << 4);
   std::sort(bases.begin(), bases.end());
-  bases.erase(std::unique(bases.begin(), bases.end()), bases.end());
+  // Merge overlapping windows and zero them.
+  constexpr uint32_t kWindow = 0x10010;
+  uint64_t lo = 0, hi = 0;
+  auto flush = [&] {
+    if (hi > lo) zero_range(lo, hi);
+  };
   for (uint32_t b : bases) {
     if (b >= kRamBytes) continue;
-    size_t n = std::min<size_t>(zeros_.size(), kRamBytes - b);
-    machine_->memory().load(b, std::span<const uint8_t>(zeros_.data(), n));
+    uint64_t end = std::min<uint64_t>(uint64_t{b} + kWindow, kRamBytes);
+    if (b <= hi && hi > lo) {
+      hi = std::max(hi, end);
+    } else {
+      flush();
+      lo = b;
+      hi = end;
+    }
   }
+  flush();
 }
 
 void FileRunner::load_state(const MooTest& test) {
@@ -229,7 +270,7 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
       if (want_detail) d += "    INIT RAM address " + hex(e.address, 6) + " is beyond the 16 MiB the runner maps\n";
       return out;
     }
-    mem.load(e.address, std::span<const uint8_t>(&e.value, 1));
+    mem.write(e.address, e.value, 1);
     touched_.push_back(e.address);
   }
   for (const MooRamEntry& e : test.fina.ram)
@@ -247,10 +288,10 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
   recorder_->clear();
   size_t logged_before = machine_->logged().size();
   core::Cpu& cpu = machine_->cpu();
-  unsigned moves = 0;
+  // Every step counts towards kMaxInstructions except the iterations of a
+  // REP string instruction, which may legitimately take up to CX steps.
+  unsigned counted = 0;
   uint64_t steps = 0;
-  uint16_t last_cs = cpu.s.seg[x86::kCs].selector;
-  uint32_t last_eip = cpu.s.eip;
   std::string run_problem;
   bool shutdown = false;
   try {
@@ -259,18 +300,15 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
         run_problem = "did not reach HLT within " + std::to_string(kMaxSteps) + " steps";
         break;
       }
-      uint16_t cs = cpu.s.seg[x86::kCs].selector;
-      if (cs != last_cs || cpu.s.eip != last_eip) {
-        last_cs = cs;
-        last_eip = cpu.s.eip;
-        if (++moves > kMaxDistinctInstructions) {
-          run_problem = "did not reach HLT within " + std::to_string(kMaxDistinctInstructions) +
-                        " instructions (the hardware needed at most 3)";
-          break;
-        }
+      if (counted >= kMaxInstructions) {
+        run_problem = "did not reach HLT within " + std::to_string(kMaxInstructions) +
+                      " instructions or exceptions (the hardware needed at most 3)";
+        break;
       }
       ++steps;
+      recorder_->rep_string = false;
       core::StepResult r = interp_->step();
+      if (!(r == core::StepResult::kRetired && recorder_->rep_string)) ++counted;
       if (r == core::StepResult::kShutdown) {
         shutdown = true;
         break;
@@ -304,7 +342,8 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
                          hex(got & mask, 8);
       if (mask != 0xFFFFFFFFu) line += " (compared under mask " + hex(mask, 8) + ")";
       if (r == kMooEflags)
-        line += "  expected [" + flags_letters(expected & mask) + "] got [" + flags_letters(got & mask) + "]";
+        line += "  expected [" + flags_letters(expected & mask) + "] got [" + flags_letters(got & mask) +
+                "] differ: " + differing_flags((expected ^ got) & mask);
       if (!(fina && fina->has(r))) line += "  (unchanged from INIT)";
       fail(moo_reg32_name(r), line);
     }
@@ -326,7 +365,7 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
       if (r == kMooFlags) {
         uint32_t diff = (expected ^ got) & mask;
         line += "  expected [" + flags_letters(expected & mask) + "] got [" + flags_letters(got & mask) +
-                "] differ [" + flags_letters(diff) + "]";
+                "] differ: " + differing_flags(diff);
         if (mask != 0xFFFFu) line += " (undefined flags masked: " + hex(mask, 4) + ")";
       } else if (mask != 0xFFFFu) {
         line += " (RMSK mask " + hex(mask, 4) + ")";
@@ -395,8 +434,20 @@ TestOutcome FileRunner::run(const MooTest& test, const FileContext& ctx, bool wa
   if (!out.passed && want_detail) {
     // Context for whoever debugs the failure.
     std::string ctx_lines;
+    const bool wide = test.init.regs32.has_value();
     auto reg_line = [&](const CpuState& st) {
-      char buf[256];
+      char buf[320];
+      if (wide) {
+        std::snprintf(buf, sizeof buf,
+                      "eax=%08x ebx=%08x ecx=%08x edx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x cs=%04x ss=%04x "
+                      "ds=%04x es=%04x fs=%04x gs=%04x eip=%08x eflags=%08x [%s]",
+                      st.gpr[x86::kEax], st.gpr[x86::kEbx], st.gpr[x86::kEcx], st.gpr[x86::kEdx],
+                      st.gpr[x86::kEsp], st.gpr[x86::kEbp], st.gpr[x86::kEsi], st.gpr[x86::kEdi],
+                      st.seg[x86::kCs].selector, st.seg[x86::kSs].selector, st.seg[x86::kDs].selector,
+                      st.seg[x86::kEs].selector, st.seg[x86::kFs].selector, st.seg[x86::kGs].selector, st.eip,
+                      st.eflags, flags_letters(st.eflags).c_str());
+        return std::string(buf);
+      }
       std::snprintf(buf, sizeof buf,
                     "ax=%04x bx=%04x cx=%04x dx=%04x sp=%04x bp=%04x si=%04x di=%04x cs=%04x ss=%04x ds=%04x "
                     "es=%04x ip=%04x flags=%04x [%s]",

@@ -7,7 +7,7 @@
 // executed, compare every register (FINA value, or INIT value if absent)
 // under the undefined-flag mask and every FINA byte of RAM.
 //
-// A FileRunner owns one Machine and reuses it for every test of a file: it
+// A FileRunner owns one Machine and reuses it for every test: it
 // clears only the bytes the previous test touched (INIT and FINA addresses)
 // and, after a failing test, the 64 KiB windows of every segment the test
 // used, since a wrong CPU may have written anywhere there.
@@ -51,16 +51,21 @@ class FileRunner {
 
   x86::CpuModel model() const { return model_; }
 
+  // Zeroes all of RAM, so that no file sees what an earlier one left (a
+  // Machine per file would cost 16 MiB of fresh pages each time).
+  void begin_file();
+
   // Runs one test. With `want_detail`, TestOutcome::detail explains a failure.
   TestOutcome run(const MooTest& test, const FileContext& ctx, bool want_detail);
 
   // Upper bounds that keep a broken CPU from hanging the tool.
-  static constexpr unsigned kMaxDistinctInstructions = 8;  // the test needs <= 3
+  static constexpr unsigned kMaxInstructions = 8;  // the hardware needed <= 3
   static constexpr uint64_t kMaxSteps = 200000;            // REP iterations included
 
  private:
   class Recorder;
   void clear_previous();
+  void zero_range(uint64_t lo, uint64_t hi);
   void clear_windows_of(const MooTest& test);
   void load_state(const MooTest& test);
   static constexpr size_t kRamBytes = size_t{16} << 20;
@@ -70,7 +75,6 @@ class FileRunner {
   std::unique_ptr<core::Interpreter> interp_;
   std::unique_ptr<Recorder> recorder_;
   std::vector<uint32_t> touched_;  // addresses to zero before the next test
-  std::vector<uint8_t> zeros_;     // a 64 KiB block of zeros for window clears
 };
 
 // "odItszaPc"-style rendering: upper case = set.

@@ -31,6 +31,7 @@ class SuiteMetadata {
   // without .MOO.gz, e.g. "F6.6"), or nothing if no table gives one.
   std::optional<uint32_t> flags_mask(const std::string& stem) const;
 
+  bool has_flag_masks() const { return !masks_.empty(); }
   bool revoked(const std::string& hash_hex) const { return revoked_.contains(hash_hex); }
   size_t revoked_count() const { return revoked_.size(); }
 
