@@ -9,6 +9,7 @@
 
 #include "core/engine.h"
 #include "core/machine.h"
+#include "core/priv/priv_stats.h"
 #include "frontend-x86/insn.h"
 
 namespace tx86::core {
@@ -65,6 +66,8 @@ class Interpreter : public Engine {
   // the last scheduled event so that devices drain (e.g. the UART's FIFO).
   void set_exit_on_halt(bool on) { exit_on_halt_ = on; }
   const InterpreterStats& stats() const { return stats_; }
+  // Trap counters of the privileged/sensitive handlers, by family and CPL.
+  const priv::PrivStats& priv_stats() const;
 
  private:
   Machine& machine_;

@@ -1,0 +1,315 @@
+// The interpreter loop (see interpreter.h): fetch through the decode cache,
+// dispatch through the handler table, deliver exceptions and interrupts at
+// instruction boundaries, keep the deterministic clock.
+//
+// The hot loop runs up to a deadline computed once (the instruction budget
+// and the scheduler's next event); it leaves early only when a handler sets
+// ExecContext::attention (port I/O, IF/TF changes, HLT, interrupt shadow,
+// REP restarts) or an exception occurs. Everything slow — events, interrupt
+// acknowledgement, stop requests, halted waiting, single-step traps — is in
+// the boundary check that runs then.
+#include "core/interp/interpreter.h"
+
+#include <algorithm>
+
+#include "core/interp/decode_cache.h"
+#include "core/interp/handler_table.h"
+#include "core/interp/interrupts.h"
+#include "frontend-x86/decoder.h"
+
+namespace tx86::core {
+
+using interp::CachedInsn;
+using interp::ExecContext;
+
+namespace {
+
+// How many events a halted CPU with IF=0 lets run before run() reports
+// kHalted (so that devices drain; a periodic timer must not spin forever).
+constexpr unsigned kMaxDrainEvents = 10000;
+
+enum class Exec : uint8_t { kRetired, kFault };
+
+// The 80286 never raises #UD for a LOCK prefix: it asserts LOCK# for any
+// instruction (80286 PRM, "LOCK"; the SingleStepTests 286 vectors run
+// `lock add ax,cx` and friends normally). The decoder applies the 386 rule
+// (LOCK only on lockable memory forms) to every model, so for the 286 an
+// instruction the decoder refused is decoded again with its F0 prefixes
+// taken out, and the length and LOCK bit put back.
+x86::DecodeStatus decode_insn(const uint8_t* p, size_t n, const x86::DecodeOptions& opts, x86::Insn& out) {
+  const x86::DecodeStatus st = x86::decode(p, n, opts, out);
+  if (st != x86::DecodeStatus::kInvalid || opts.model != x86::CpuModel::k286) return st;
+  uint8_t stripped[x86::kMaxInsnLength];
+  size_t k = 0, removed = 0, i = 0;
+  for (; i < n && i < x86::kMaxInsnLength; ++i) {
+    const uint8_t b = p[i];
+    if (b == 0xF0) {
+      ++removed;
+      continue;
+    }
+    if (b != 0x26 && b != 0x2E && b != 0x36 && b != 0x3E && b != 0xF2 && b != 0xF3) break;
+    stripped[k++] = b;
+  }
+  if (removed == 0) return st;
+  for (; i < n && k < x86::kMaxInsnLength; ++i) stripped[k++] = p[i];
+  x86::Insn retry;
+  const x86::DecodeStatus st2 = x86::decode(stripped, k, opts, retry);
+  if (st2 != x86::DecodeStatus::kOk) return st2 == x86::DecodeStatus::kNeedMoreBytes ? st2 : st;
+  if (retry.length + removed > x86::k286MaxInsnLength) return x86::DecodeStatus::kTooLong;
+  retry.length = uint8_t(retry.length + removed);
+  retry.prefixes |= x86::kPrefixLock;
+  out = retry;
+  return x86::DecodeStatus::kOk;
+}
+
+}  // namespace
+
+struct Interpreter::Impl {
+  Impl(Interpreter& self_, Machine& m_)
+      : self(self_), m(m_), cpu(m_.cpu()), cache(m_.memory()), table(interp::handler_table()) {}
+
+  Interpreter& self;
+  Machine& m;
+  Cpu& cpu;
+  interp::DecodeCache cache;
+  const interp::HandlerTable& table;
+  priv::PrivStats priv;
+  // The slow-path instruction (not cached: it crosses a page or the segment
+  // limit, or lies in MMIO).
+  CachedInsn scratch;
+  uint8_t bytes[x86::kMaxInsnLength] = {};
+
+  const CachedInsn* fetch(const uint8_t*& code);
+  const CachedInsn* fetch_slow(const uint8_t*& code);
+  bool decode_status_fault(x86::DecodeStatus st);
+  Exec execute(bool& attention);
+  bool deliver_exception();
+  bool deliver_external(uint8_t vector);
+  bool deliver_trap(uint8_t vector);
+};
+
+Interpreter::Interpreter(Machine& machine) : machine_(machine), impl_(new Impl(*this, machine)) {}
+
+Interpreter::~Interpreter() { delete impl_; }
+
+const priv::PrivStats& Interpreter::priv_stats() const { return impl_->priv; }
+
+// kInvalid -> #UD; kTooLong -> #GP(0) on the 386+, #UD on the 286
+// (80286 PRM 2.4; SDM Vol. 2, 2.3.11).
+bool Interpreter::Impl::decode_status_fault(x86::DecodeStatus st) {
+  if (st == x86::DecodeStatus::kTooLong && cpu.model() != x86::CpuModel::k286) return cpu.raise(kGP, 0);
+  return cpu.raise(kUD);
+}
+
+const CachedInsn* Interpreter::Impl::fetch(const uint8_t*& code) {
+  CpuState& s = cpu.s;
+  const SegmentCache& cs = s.seg[x86::kCs];
+  const bool code32 = cs.big();
+  const uint32_t eip = s.eip;
+  uint32_t paddr = 0;
+  const uint8_t* p = cpu.code_pointer(cs.base + eip, paddr);
+  if (p == nullptr) return fetch_slow(code);
+  if (const CachedInsn* e = cache.find(paddr, code32)) {
+    ++self.stats_.decode_cache_hits;
+    if (uint64_t{eip} + e->insn.length - 1 > cs.limit) return fetch_slow(code);
+    code = p;
+    return e;
+  }
+  const size_t in_page = kPageSize - (paddr & kPageMask);
+  CachedInsn entry;
+  const x86::DecodeOptions opts{code32 ? x86::CodeSize::k32 : x86::CodeSize::k16, cpu.model()};
+  const x86::DecodeStatus st = decode_insn(p, std::min<size_t>(in_page, x86::kMaxInsnLength), opts, entry.insn);
+  if (st == x86::DecodeStatus::kNeedMoreBytes) return fetch_slow(code);
+  if (uint64_t{eip} + entry.insn.length - 1 > cs.limit) return fetch_slow(code);
+  ++self.stats_.decode_cache_misses;
+  if (st != x86::DecodeStatus::kOk) {
+    decode_status_fault(st);
+    return nullptr;
+  }
+  entry.handler = interp::resolve_handler(table, entry.insn);
+  entry.code32 = code32;
+  code = p;
+  return cache.insert(paddr, entry);
+}
+
+// Byte-by-byte fetch: instructions that cross a page or the 64 KiB wrap of
+// a 16-bit IP, or that are fetched from MMIO. Bytes past the first one that
+// cannot be fetched are only a fault if the decoder needs them.
+const CachedInsn* Interpreter::Impl::fetch_slow(const uint8_t*& code) {
+  CpuState& s = cpu.s;
+  const SegmentCache& cs = s.seg[x86::kCs];
+  const bool code32 = cs.big();
+  size_t n = 0;
+  Fault first_fault;
+  bool faulted = false;
+  for (; n < x86::kMaxInsnLength; ++n) {
+    uint32_t off = s.eip + uint32_t(n);
+    if (!code32) off &= 0xFFFF;
+    if (off > cs.limit) {
+      first_fault = Fault{kGP, true, 0};
+      faulted = true;
+      break;
+    }
+    if (!cpu.read_linear<uint8_t>(cs.base + off, bytes[n], Access::kExecute)) {
+      first_fault = cpu.fault;
+      faulted = true;
+      break;
+    }
+  }
+  const x86::DecodeOptions opts{code32 ? x86::CodeSize::k32 : x86::CodeSize::k16, cpu.model()};
+  const x86::DecodeStatus st = decode_insn(bytes, n, opts, scratch.insn);
+  if (st == x86::DecodeStatus::kNeedMoreBytes) {
+    cpu.fault = faulted ? first_fault : Fault{kGP, true, 0};
+    return nullptr;
+  }
+  if (st != x86::DecodeStatus::kOk) {
+    decode_status_fault(st);
+    return nullptr;
+  }
+  scratch.handler = interp::resolve_handler(table, scratch.insn);
+  scratch.code32 = code32;
+  code = bytes;
+  return &scratch;
+}
+
+Exec Interpreter::Impl::execute(bool& attention) {
+  CpuState& s = cpu.s;
+  const uint8_t* code = nullptr;
+  const CachedInsn* e = fetch(code);
+  if (e == nullptr) return Exec::kFault;
+  const x86::Insn& insn = e->insn;
+  ExecContext ctx{m, cpu, s, priv};
+  ctx.next_eip = e->code32 ? s.eip + insn.length : ((s.eip + insn.length) & 0xFFFF);
+  TraceSink* trace = self.trace_;
+  CpuState before;
+  if (trace != nullptr) before = s;
+  // The shadow of the previous instruction covered the boundary just passed.
+  s.interrupt_shadow = false;
+  if (!e->handler(ctx, insn)) return Exec::kFault;
+  s.eip = ctx.next_eip;
+  m.clock().retire(1);
+  ++self.stats_.retired;
+  ++self.stats_.by_mnemonic[static_cast<size_t>(insn.mnemonic)];
+  if (ctx.shadow) {
+    s.interrupt_shadow = true;
+    ctx.attention = true;
+  }
+  attention = ctx.attention;
+  if (trace != nullptr) trace->on_instruction(before, insn, code, s);
+  return Exec::kRetired;
+}
+
+// Delivers cpu.fault with EIP at the faulting instruction. A fault while
+// delivering becomes #DF; a fault while delivering #DF shuts the CPU down
+// (SDM Vol. 3A, 6.15, interrupt 8). Returns false on shutdown.
+bool Interpreter::Impl::deliver_exception() {
+  CpuState& s = cpu.s;
+  const Fault f = cpu.fault;
+  ++self.stats_.exceptions;
+  if (self.trace_ != nullptr) self.trace_->on_exception(s, f.vector, f.has_error_code, f.error_code);
+  // A delivery is a unit of work for the clock, so that a guest stuck in a
+  // fault loop still reaches its instruction budget and events.
+  m.clock().retire(1);
+  s.halted = false;
+  if (interp::deliver_interrupt(m, f.vector, s.eip)) return true;
+  if (f.vector != kDF && interp::deliver_interrupt(m, kDF, s.eip)) return true;
+  m.log_once("triple-fault", "triple fault: CPU shut down");
+  return false;
+}
+
+bool Interpreter::Impl::deliver_external(uint8_t vector) {
+  CpuState& s = cpu.s;
+  ++self.stats_.interrupts;
+  if (self.trace_ != nullptr) self.trace_->on_interrupt(s, vector);
+  s.halted = false;
+  if (interp::deliver_interrupt(m, vector, s.eip)) return true;
+  return deliver_exception();
+}
+
+// Single-step #DB after an instruction that began with TF set (a trap: the
+// return address is the next instruction).
+bool Interpreter::Impl::deliver_trap(uint8_t vector) {
+  if (interp::deliver_interrupt(m, vector, cpu.s.eip)) return true;
+  return deliver_exception();
+}
+
+StopReason Interpreter::run(uint64_t max_instructions) {
+  Impl& x = *impl_;
+  CpuState& s = x.cpu.s;
+  Clock& clock = machine_.clock();
+  Scheduler& sched = machine_.scheduler();
+  const uint64_t start = clock.retired();
+  const uint64_t end = max_instructions > UINT64_MAX - start ? UINT64_MAX : start + max_instructions;
+  for (;;) {
+    // ---- the boundary check ----
+    if (machine_.stop_requested()) return StopReason::kExitRequested;
+    if (clock.retired() >= sched.next_due_instruction()) {
+      sched.run_due();
+      continue;
+    }
+    if (clock.retired() >= end) return StopReason::kInstructionLimit;
+    InterruptController* intc = machine_.interrupt_controller();
+    if ((s.eflags & x86::kIF) && !s.interrupt_shadow && intc != nullptr && intc->interrupt_pending()) {
+      if (!x.deliver_external(intc->acknowledge())) return StopReason::kShutdown;
+      continue;
+    }
+    if (s.halted) {
+      if (!(s.eflags & x86::kIF)) {
+        if (!exit_on_halt_) {
+          // Nothing can wake the CPU; let scheduled device work finish.
+          for (unsigned n = 0; n < kMaxDrainEvents && sched.next_due_instruction() != UINT64_MAX; ++n) {
+            clock.retire(sched.next_due_instruction() - std::min(clock.retired(), sched.next_due_instruction()));
+            sched.run_due();
+            if (machine_.stop_requested()) return StopReason::kExitRequested;
+          }
+        }
+        return StopReason::kHalted;
+      }
+      if (intc == nullptr || sched.next_due_instruction() == UINT64_MAX) return StopReason::kHalted;
+      // Waiting for an interrupt: jump the clock to the next event.
+      const uint64_t target = std::min(sched.next_due_instruction(), end);
+      clock.retire(target - clock.retired());
+      continue;
+    }
+    // ---- the hot loop ----
+    uint64_t deadline = std::min(end, sched.next_due_instruction());
+    const bool single_step = (s.eflags & x86::kTF) != 0;
+    if (s.interrupt_shadow || single_step) deadline = std::min(deadline, clock.retired() + 1);
+    bool attention = false;
+    do {
+      if (x.execute(attention) != Exec::kRetired) {
+        if (!x.deliver_exception()) return StopReason::kShutdown;
+        attention = true;
+        break;
+      }
+      if (single_step && !x.deliver_trap(kDB)) return StopReason::kShutdown;
+    } while (!attention && clock.retired() < deadline);
+  }
+}
+
+StepResult Interpreter::step() {
+  Impl& x = *impl_;
+  CpuState& s = x.cpu.s;
+  Clock& clock = machine_.clock();
+  Scheduler& sched = machine_.scheduler();
+  if (clock.retired() >= sched.next_due_instruction()) sched.run_due();
+  InterruptController* intc = machine_.interrupt_controller();
+  if ((s.eflags & x86::kIF) && !s.interrupt_shadow && intc != nullptr && intc->interrupt_pending())
+    return x.deliver_external(intc->acknowledge()) ? StepResult::kInterrupt : StepResult::kShutdown;
+  if (s.halted) {
+    if ((s.eflags & x86::kIF) && intc != nullptr && sched.next_due_instruction() != UINT64_MAX) {
+      clock.retire(sched.next_due_instruction() - std::min(clock.retired(), sched.next_due_instruction()));
+      sched.run_due();
+    }
+    return StepResult::kHalted;
+  }
+  const bool single_step = (s.eflags & x86::kTF) != 0;
+  bool attention = false;
+  if (x.execute(attention) != Exec::kRetired)
+    return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
+  if (single_step && !x.deliver_trap(kDB)) return StepResult::kShutdown;
+  if (clock.retired() >= sched.next_due_instruction()) sched.run_due();
+  return StepResult::kRetired;
+}
+
+}  // namespace tx86::core

@@ -1,0 +1,118 @@
+// String instructions: MOVS CMPS STOS LODS SCAS INS OUTS with REP, REPE and
+// REPNE (SDM Vol. 2, "REP/REPE/REPZ/REPNE/REPNZ"). The count register and the
+// index registers are CX/SI/DI or ECX/ESI/EDI by address size; DF picks the
+// direction. A REP instruction runs at most kRepChunk iterations per
+// execution and then restarts itself (EIP unchanged), so that interrupts and
+// events are taken between iterations at deterministic points. A fault in
+// iteration k leaves the registers as after iteration k-1, with EIP at the
+// instruction, so that it resumes correctly.
+#include "core/interp/handler_table.h"
+#include "core/priv/priv.h"
+#include "core/semantics/alu.h"
+
+namespace tx86::core::interp {
+
+namespace {
+
+using M = x86::Mnemonic;
+constexpr unsigned kRepChunk = 1024;
+
+enum class Str : uint8_t { kMovs, kCmps, kStos, kLods, kScas, kIns, kOuts };
+
+template <Str op, typename T>
+bool string_op(ExecContext& c, const Insn& i) {
+  CpuState& s = c.s;
+  const bool a32 = i.addrsize == 4;
+  const uint32_t mask = a32 ? 0xFFFFFFFFu : 0xFFFFu;
+  const bool rep = (i.prefixes & (x86::kPrefixRep | x86::kPrefixRepne)) != 0;
+  const bool repne = (i.prefixes & x86::kPrefixRepne) != 0;
+  const uint32_t step = (s.eflags & x86::kDF) ? uint32_t(0 - sizeof(T)) : uint32_t(sizeof(T));
+  uint32_t count = s.gpr[x86::kEcx] & mask;
+  if (rep && count == 0) return true;
+  if (op == Str::kIns || op == Str::kOuts) {
+    if (!priv::io_permitted(c, uint16_t(s.gpr[x86::kEdx]), sizeof(T))) return false;
+    c.priv.count(priv::Family::kPortIo, s.cpl);
+    c.attention = true;
+  }
+  const unsigned src_seg = i.mem.seg;
+  for (unsigned n = 0;; ++n) {
+    const uint32_t si = s.gpr[x86::kEsi] & mask;
+    const uint32_t di = s.gpr[x86::kEdi] & mask;
+    bool advance_si = false, advance_di = false;
+    T a, b;
+    switch (op) {
+      case Str::kMovs:
+        if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.write<T>(x86::kEs, di, a)) return false;
+        advance_si = advance_di = true;
+        break;
+      case Str::kCmps:
+        if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.read<T>(x86::kEs, di, b)) return false;
+        sem::sub<T>(a, b, 0, s.eflags);
+        advance_si = advance_di = true;
+        break;
+      case Str::kStos:
+        if (!c.cpu.write<T>(x86::kEs, di, get_reg<T>(s, x86::kEax))) return false;
+        advance_di = true;
+        break;
+      case Str::kLods:
+        if (!c.cpu.read<T>(src_seg, si, a)) return false;
+        set_reg<T>(s, x86::kEax, a);
+        advance_si = true;
+        break;
+      case Str::kScas:
+        if (!c.cpu.read<T>(x86::kEs, di, b)) return false;
+        sem::sub<T>(get_reg<T>(s, x86::kEax), b, 0, s.eflags);
+        advance_di = true;
+        break;
+      case Str::kIns:
+        // The destination is checked before the port is read: a port read
+        // has side effects and must not be lost to a fault.
+        if (!c.cpu.check_segment(x86::kEs, di, sizeof(T), Access::kWrite) ||
+            !c.cpu.probe_write_linear(s.seg[x86::kEs].base + di, sizeof(T)))
+          return false;
+        a = T(c.cpu.port_in(uint16_t(s.gpr[x86::kEdx]), sizeof(T)));
+        if (!c.cpu.write<T>(x86::kEs, di, a)) return false;
+        advance_di = true;
+        break;
+      case Str::kOuts:
+        if (!c.cpu.read<T>(src_seg, si, a)) return false;
+        c.cpu.port_out(uint16_t(s.gpr[x86::kEdx]), a, sizeof(T));
+        advance_si = true;
+        break;
+    }
+    if (advance_si) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~mask) | ((si + step) & mask);
+    if (advance_di) s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~mask) | ((di + step) & mask);
+    if (!rep) return true;
+    --count;
+    s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | count;
+    if (count == 0) return true;
+    if (op == Str::kCmps || op == Str::kScas) {
+      const bool zf = (s.eflags & x86::kZF) != 0;
+      if (repne ? zf : !zf) return true;
+    }
+    if (op == Str::kOuts && c.machine.stop_requested()) break;
+    if (n + 1 >= kRepChunk) break;
+  }
+  c.next_eip = s.eip;  // not finished: execute again
+  c.attention = true;
+  return true;
+}
+
+template <Str op>
+void set_string(HandlerTable& t, M m) {
+  t.set(m, string_op<op, uint8_t>, string_op<op, uint16_t>, string_op<op, uint32_t>);
+}
+
+}  // namespace
+
+void register_string(HandlerTable& t) {
+  set_string<Str::kMovs>(t, M::kMovs);
+  set_string<Str::kCmps>(t, M::kCmps);
+  set_string<Str::kStos>(t, M::kStos);
+  set_string<Str::kLods>(t, M::kLods);
+  set_string<Str::kScas>(t, M::kScas);
+  set_string<Str::kIns>(t, M::kIns);
+  set_string<Str::kOuts>(t, M::kOuts);
+}
+
+}  // namespace tx86::core::interp

@@ -1,0 +1,57 @@
+// Trap-and-emulate handlers for privileged and sensitive instructions
+// (DESIGN.md §3), grouped by family, one file per family:
+//   control_registers.cpp  MOV CRn/DRn/TRn, LMSW, SMSW, CLTS, INVD, WBINVD, INVLPG
+//   descriptor_tables.cpp  LGDT LIDT SGDT SIDT, segment-register loads
+//   port_io.cpp            IN OUT INS OUTS (the permission check point)
+//   msr_cpuid.cpp          CPUID RDTSC RDMSR WRMSR
+//   interrupt_flag.cpp     CLI STI HLT PUSHF POPF
+// Both engines reach them through the interpreter's handler table. Each
+// handler counts its trap in ExecContext::priv by family and CPL.
+#pragma once
+
+#include <cstdint>
+
+#include "core/interp/handler_table.h"
+
+namespace tx86::core::priv {
+
+using interp::ExecContext;
+using interp::HandlerTable;
+
+// Loads segment register `seg` with `selector` as MOV/POP/LDS... do. Real
+// and V86 mode: base = selector * 16, limit and attributes kept (SDM Vol. 3A,
+// 20.1.1). Protected mode: from the GDT/LDT descriptor with the checks of
+// SDM Vol. 3A, 5.4-5.6 (data/stack segment loads).
+bool load_segment(ExecContext& c, unsigned seg, uint16_t selector);
+
+// Loads CS for a far JMP/CALL/RET to selector:offset. Real and V86 mode:
+// the real-mode load; protected mode: same-privilege code segments only
+// until gates and privilege changes arrive.
+bool load_code_segment(ExecContext& c, uint16_t selector, uint32_t offset);
+
+// IRET in protected mode (not V86): same-privilege return only, for now.
+bool iret_protected(ExecContext& c, const x86::Insn& i);
+
+// FLAGS written by POPF / IRET / SAHF-like paths, with the bits the model
+// and mode allow (SDM Vol. 2 "POPF", table 4-?; 286: bits 12-15 stay 0 in
+// real mode). Marks the context for attention when IF or TF changes.
+void write_flags(ExecContext& c, uint32_t value, unsigned size);
+
+// MOV with a control, debug or test register operand (0F 20-26).
+bool mov_special(ExecContext& c, const x86::Insn& i);
+
+// Port-access permission check point (SDM Vol. 1, 18.5): real mode always
+// allows; protected mode consults CPL/IOPL and the TSS bitmap (next issue).
+bool io_permitted(ExecContext& c, uint16_t port, unsigned size);
+
+// Family registration (called by interp::register_privileged).
+void register_control_registers(HandlerTable& t);
+void register_descriptor_tables(HandlerTable& t);
+void register_port_io(HandlerTable& t);
+void register_msr_cpuid(HandlerTable& t);
+void register_interrupt_flag(HandlerTable& t);
+
+// RDTSC's value: retired instructions plus the guest-set offset.
+inline uint64_t tsc(ExecContext& c) { return c.machine.clock().retired() + c.s.tsc_offset; }
+
+}  // namespace tx86::core::priv
