@@ -7,7 +7,7 @@
 
 struct caught caught;
 struct jmpbuf catch_buf;
-int catch_armed;
+volatile int catch_armed;
 uint32_t multiboot_magic, multiboot_info;
 
 static unsigned passed, failed;
@@ -137,7 +137,8 @@ void check_fault(const char *what, int vector, uint32_t error) {
   describe_fault(vector, error);
   tprintf(", got ");
   describe_fault(caught.vector, error == NO_ERR_CHECK ? NO_ERR_CHECK : caught.error);
-  tprintf(" at eip 0x%x)\n", caught.eip);
+  if (caught.vector >= 0) tprintf(" at eip 0x%x", caught.eip);
+  tprintf(")\n");
 }
 
 void debug_exit(uint8_t value) {
@@ -167,6 +168,16 @@ void trap_dispatch(struct trap_frame *f) {
     caught.esp = (uint32_t)f;
     caught.user_esp = (f->cs & 3) ? f->esp : 0;
     caught.user_ss = (f->cs & 3) ? f->ss : 0;
+    caught.eax = f->eax;
+    caught.ecx = f->ecx;
+    caught.edx = f->edx;
+    caught.ebx = f->ebx;
+    caught.esi = f->esi;
+    caught.edi = f->edi;
+    caught.ebp = f->ebp;
+    /* Without a privilege change the CPU pushed EFLAGS, CS, EIP on the
+     * interrupted stack, so its ESP is where the frame's esp field is. */
+    caught.fault_esp = (f->cs & 3) ? f->esp : (uint32_t)&f->esp;
     tx_longjmp(&catch_buf, 1);
   }
   ++failed;

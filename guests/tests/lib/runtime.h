@@ -74,22 +74,27 @@ struct caught {
   uint32_t cr2;
   uint32_t esp; /* ESP at the handler: frame address (shows stack switches) */
   uint32_t user_esp, user_ss; /* pushed only on a privilege change */
+  /* Registers at the exception (to check that a fault left them as they
+   * were before the instruction) and ESP of the interrupted code. */
+  uint32_t eax, ecx, edx, ebx, esi, edi, ebp, fault_esp;
 };
 extern struct caught caught;
 extern struct jmpbuf catch_buf;
-extern int catch_armed;
+extern volatile int catch_armed;
 
 /* TRY { code } ENDTRY: runs `code`; if an exception happens, the handler
  * records it in `caught` and comes back here (ring 0, kernel segments and
  * stack, EFLAGS as at TRY). Registers other than the callee-saved ones are
  * lost, so `code` should be one asm statement or simple C. */
-#define TRY                                    \
-  caught.vector = -1;                          \
-  if (tx_setjmp(&catch_buf) == 0) {            \
-    catch_armed = 1;
-#define ENDTRY \
-  catch_armed = 0; \
-  }            \
+#define TRY                         \
+  caught.vector = -1;               \
+  if (tx_setjmp(&catch_buf) == 0) { \
+    catch_armed = 1;                \
+    __asm__ volatile("" ::: "memory");
+#define ENDTRY                        \
+  __asm__ volatile("" ::: "memory");  \
+  catch_armed = 0;                    \
+  }                                   \
   catch_armed = 0;
 
 /* Checks that the last TRY block faulted with `vector` and, unless
