@@ -61,7 +61,10 @@ void Cpu::flush_tlb_page(uint32_t linear) {
 
 bool Cpu::check_segment(unsigned seg, uint32_t offset, uint32_t size, Access access) {
   const SegmentCache& sc = s.seg[seg];
-  const uint8_t vector = seg == x86::kSs ? kSS : kGP;
+  // The 80286 in real mode reports a segment-limit (wrap) fault through SS
+  // as #GP too (SingleStepTests 286 vectors, README "differences").
+  const bool real286 = config_.model == x86::CpuModel::k286 && !s.protected_mode();
+  const uint8_t vector = seg == x86::kSs && !real286 ? kSS : kGP;
   const unsigned type = sc.attrs & 0xF;
   const bool code = (type & 8) != 0;
   if (s.protected_mode() && !s.v86()) {

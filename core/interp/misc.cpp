@@ -35,7 +35,15 @@ bool wait(ExecContext& c, const Insn&) {
 
 bool x87_escape(ExecContext& c, const Insn& i) {
   if (c.s.cr0 & (kCr0EM | kCr0TS)) return c.cpu.raise(kNM);
-  if (c.cpu.model() == x86::CpuModel::k286) return true;
+  if (c.cpu.model() == x86::CpuModel::k286) {
+    // The 286 still checks a memory operand against its segment limit
+    // before handing the escape to the (absent) coprocessor.
+    for (int k = 0; k < i.num_operands; ++k)
+      if (i.ops[k].kind == OperandKind::kMem && i.ops[k].size != 0 &&
+          !c.cpu.check_segment(i.mem.seg, effective_address(c.s, i), i.ops[k].size, Access::kRead))
+        return false;
+    return true;
+  }
   c.machine.log_once("x87", "x87 not implemented (" + std::string(x86::mnemonic_name(i.mnemonic)) +
                                 ": raising #UD)");
   return c.cpu.raise(kUD);

@@ -41,10 +41,12 @@ bool pop_op(ExecContext& c, const Insn& i) {
     return true;
   }
   // POP m: the address is computed with ESP already incremented (SDM "POP").
+  // If the store faults, the 386+ restores ESP; the 286 leaves it
+  // incremented (SingleStepTests 8F vectors).
   const uint32_t old_sp = c.s.gpr[x86::kEsp];
   st.commit();
   if (!write_op(c, i, o, v)) {
-    c.s.gpr[x86::kEsp] = old_sp;
+    if (c.cpu.model() != x86::CpuModel::k286) c.s.gpr[x86::kEsp] = old_sp;
     return false;
   }
   return true;

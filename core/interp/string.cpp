@@ -4,8 +4,8 @@
 // direction. A REP instruction runs at most kRepChunk iterations per
 // execution and then restarts itself (EIP unchanged), so that interrupts and
 // events are taken between iterations at deterministic points. A fault in
-// iteration k leaves the registers as after iteration k-1, with EIP at the
-// instruction, so that it resumes correctly.
+// iteration k leaves the registers as after iteration k-1 (386+), with EIP
+// at the instruction, so that it resumes correctly; the 286 differs (below).
 #include "core/interp/handler_table.h"
 #include "core/priv/priv.h"
 #include "core/semantics/alu.h"
@@ -19,6 +19,21 @@ constexpr unsigned kRepChunk = 1024;
 
 enum class Str : uint8_t { kMovs, kCmps, kStos, kLods, kScas, kIns, kOuts };
 
+// What the 80286 leaves behind when an access of a string instruction
+// faults (in real mode: a word at offset FFFF). Unlike later CPUs it has
+// already stepped the index register of the faulting access and of the
+// accesses before it, and under REP it has decremented CX by 0, 1 or 2
+// depending on where in its microcode loop the fault hit. These rules come
+// from the SingleStepTests 286 vectors (A4-AF, 6C-6F files):
+//   MOVS read SI: SI, CX-1     MOVS write DI: SI DI, CX-2
+//   CMPS (DI is read first): DI, CX-0; then SI: SI DI, CX-1
+//   STOS / INS write DI: DI, CX-2     LODS / OUTS read SI: SI, CX-1
+//   SCAS read DI: DI, CX-1
+struct Fault286 {
+  bool si, di;
+  unsigned cx;
+};
+
 template <Str op, typename T>
 bool string_op(ExecContext& c, const Insn& i) {
   CpuState& s = c.s;
@@ -26,6 +41,7 @@ bool string_op(ExecContext& c, const Insn& i) {
   const uint32_t mask = a32 ? 0xFFFFFFFFu : 0xFFFFu;
   const bool rep = (i.prefixes & (x86::kPrefixRep | x86::kPrefixRepne)) != 0;
   const bool repne = (i.prefixes & x86::kPrefixRepne) != 0;
+  const bool quirk286 = c.cpu.model() == x86::CpuModel::k286;
   const uint32_t step = (s.eflags & x86::kDF) ? uint32_t(0 - sizeof(T)) : uint32_t(sizeof(T));
   uint32_t count = s.gpr[x86::kEcx] & mask;
   if (rep && count == 0) return true;
@@ -35,32 +51,49 @@ bool string_op(ExecContext& c, const Insn& i) {
     c.attention = true;
   }
   const unsigned src_seg = i.mem.seg;
+  auto advance = [&](unsigned reg, uint32_t old) {
+    s.gpr[reg] = (s.gpr[reg] & ~mask) | ((old + step) & mask);
+  };
   for (unsigned n = 0;; ++n) {
     const uint32_t si = s.gpr[x86::kEsi] & mask;
     const uint32_t di = s.gpr[x86::kEdi] & mask;
+    auto fail = [&](Fault286 q) {
+      if (quirk286) {
+        if (q.si) advance(x86::kEsi, si);
+        if (q.di) advance(x86::kEdi, di);
+        if (rep) s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | ((count - q.cx) & mask);
+      }
+      return false;
+    };
     bool advance_si = false, advance_di = false;
     T a, b;
     switch (op) {
       case Str::kMovs:
-        if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.write<T>(x86::kEs, di, a)) return false;
+        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
+        if (!c.cpu.write<T>(x86::kEs, di, a)) return fail({true, true, 2});
         advance_si = advance_di = true;
         break;
       case Str::kCmps:
-        if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.read<T>(x86::kEs, di, b)) return false;
+        if (quirk286) {
+          if (!c.cpu.read<T>(x86::kEs, di, b)) return fail({false, true, 0});
+          if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, true, 1});
+        } else if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.read<T>(x86::kEs, di, b)) {
+          return false;
+        }
         sem::sub<T>(a, b, 0, s.eflags);
         advance_si = advance_di = true;
         break;
       case Str::kStos:
-        if (!c.cpu.write<T>(x86::kEs, di, get_reg<T>(s, x86::kEax))) return false;
+        if (!c.cpu.write<T>(x86::kEs, di, get_reg<T>(s, x86::kEax))) return fail({false, true, 2});
         advance_di = true;
         break;
       case Str::kLods:
-        if (!c.cpu.read<T>(src_seg, si, a)) return false;
+        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
         set_reg<T>(s, x86::kEax, a);
         advance_si = true;
         break;
       case Str::kScas:
-        if (!c.cpu.read<T>(x86::kEs, di, b)) return false;
+        if (!c.cpu.read<T>(x86::kEs, di, b)) return fail({false, true, 1});
         sem::sub<T>(get_reg<T>(s, x86::kEax), b, 0, s.eflags);
         advance_di = true;
         break;
@@ -69,19 +102,19 @@ bool string_op(ExecContext& c, const Insn& i) {
         // has side effects and must not be lost to a fault.
         if (!c.cpu.check_segment(x86::kEs, di, sizeof(T), Access::kWrite) ||
             !c.cpu.probe_write_linear(s.seg[x86::kEs].base + di, sizeof(T)))
-          return false;
+          return fail({false, true, 2});
         a = T(c.cpu.port_in(uint16_t(s.gpr[x86::kEdx]), sizeof(T)));
-        if (!c.cpu.write<T>(x86::kEs, di, a)) return false;
+        if (!c.cpu.write<T>(x86::kEs, di, a)) return fail({false, true, 2});
         advance_di = true;
         break;
       case Str::kOuts:
-        if (!c.cpu.read<T>(src_seg, si, a)) return false;
+        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
         c.cpu.port_out(uint16_t(s.gpr[x86::kEdx]), a, sizeof(T));
         advance_si = true;
         break;
     }
-    if (advance_si) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~mask) | ((si + step) & mask);
-    if (advance_di) s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~mask) | ((di + step) & mask);
+    if (advance_si) advance(x86::kEsi, si);
+    if (advance_di) advance(x86::kEdi, di);
     if (!rep) return true;
     --count;
     s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | count;

@@ -4,8 +4,8 @@
 // SDM Vol. 2, "RCL/RCR/ROL/ROR", "SAL/SAR/SHL/SHR", "SHLD", "SHRD": the count
 // is masked to 5 bits (the 80286 does the same; the 8086 did not). A masked
 // count of 0 changes nothing, flags included. OF is defined for a count of 1
-// only; for larger counts we compute it by the 1-bit rule from the final
-// result, which is what P6-class hardware does. AF is undefined: cleared.
+// only; for larger counts we apply the 1-bit rule to the last 1-bit step,
+// which is what the 286 vectors show (and what P6-class parts do for SHL/SHR). AF is undefined: cleared.
 // CF for SHL/SHR of 8/16-bit operands by more than the width is the last bit
 // shifted out of an infinitely wide register (0), as the 286/386 produce.
 #pragma once
@@ -46,7 +46,13 @@ inline T shift(ShiftOp op, T a, uint32_t count, uint32_t& eflags) {
     }
     case ShiftOp::kRcl: {
       const unsigned n = bits == 32 ? count : count % (bits + 1);
-      if (n == 0) return a;
+      if (n == 0) {
+        // A count that is a multiple of 9 (17) rotates nothing, but the
+        // 286 still recomputes OF = MSB ^ CF (SingleStepTests C0.2).
+        const bool cf0 = f & kCF;
+        eflags = (f & ~kOF) | ((((a & kMsb<T>) != 0) != cf0) ? kOF : 0);
+        return a;
+      }
       uint64_t cf = (f & kCF) ? 1 : 0;
       // Rotate through a (bits + 1)-bit register CF:a.
       uint64_t v = (cf << bits) | a;
@@ -60,7 +66,11 @@ inline T shift(ShiftOp op, T a, uint32_t count, uint32_t& eflags) {
     }
     case ShiftOp::kRcr: {
       const unsigned n = bits == 32 ? count : count % (bits + 1);
-      if (n == 0) return a;
+      if (n == 0) {
+        const bool msb = (a & kMsb<T>) != 0, msb1 = (a & (kMsb<T> >> 1)) != 0;
+        eflags = (f & ~kOF) | ((msb != msb1) ? kOF : 0);
+        return a;
+      }
       uint64_t cf = (f & kCF) ? 1 : 0;
       uint64_t v = (cf << bits) | a;
       const uint64_t mask = (uint64_t{1} << (bits + 1)) - 1;
@@ -85,7 +95,10 @@ inline T shift(ShiftOp op, T a, uint32_t count, uint32_t& eflags) {
     case ShiftOp::kShr: {
       r = count >= bits ? T(0) : T(a >> count);
       const bool cf = count - 1 < bits ? ((a >> (count - 1)) & 1) : false;
-      f = szp(r) | (cf ? kCF : 0) | ((a & kMsb<T>) ? kOF : 0);
+      // OF is the sign of the value before the last 1-bit step: the
+      // original sign for a count of 1, 0 for larger counts (286 vectors).
+      const uint64_t before_last = count - 1 < 64 ? (uint64_t{a} >> (count - 1)) : 0;
+      f = szp(r) | (cf ? kCF : 0) | ((before_last & kMsb<T>) ? kOF : 0);
       set_arith(eflags, f);
       return r;
     }
