@@ -39,8 +39,8 @@ __asm__(
 int32_t bound_pair[2] = {10, 20};
 
 /* Identity-mapped first 4 MiB with 4 KiB pages; one page left not present. */
-static uint32_t page_dir[1024] __attribute__((aligned(4096)));
-static uint32_t page_table[1024] __attribute__((aligned(4096)));
+static volatile uint32_t page_dir[1024] __attribute__((aligned(4096)));
+static volatile uint32_t page_table[1024] __attribute__((aligned(4096)));
 #define HOLE 0x300000u
 static uint8_t *const hole = (uint8_t *)HOLE;
 

@@ -56,7 +56,21 @@ void puts_out(const char *s) {
   while (*s) putc_out(*s++);
 }
 
-static void put_num(uint32_t v, unsigned base, int width, char pad, int negative) {
+/* Formatting goes to a sink: the ports, or a buffer for tsnprintf. */
+struct sink {
+  char *buf; /* null: the output ports */
+  unsigned size, len;
+};
+
+static void emit(struct sink *k, char c) {
+  if (!k->buf) {
+    putc_out(c);
+    return;
+  }
+  if (k->len + 1 < k->size) k->buf[k->len++] = c;
+}
+
+static void put_num(struct sink *k, uint32_t v, unsigned base, int width, char pad, int negative) {
   char buf[12];
   int n = 0;
   do {
@@ -64,16 +78,14 @@ static void put_num(uint32_t v, unsigned base, int width, char pad, int negative
     v /= base;
   } while (v);
   if (negative) buf[n++] = '-';
-  while (width-- > n) putc_out(pad);
-  while (n) putc_out(buf[--n]);
+  while (width-- > n) emit(k, pad);
+  while (n) emit(k, buf[--n]);
 }
 
-void tprintf(const char *fmt, ...) {
-  __builtin_va_list ap;
-  __builtin_va_start(ap, fmt);
+static void vformat(struct sink *k, const char *fmt, __builtin_va_list ap) {
   for (; *fmt; ++fmt) {
     if (*fmt != '%') {
-      putc_out(*fmt);
+      emit(k, *fmt);
       continue;
     }
     ++fmt;
@@ -84,18 +96,37 @@ void tprintf(const char *fmt, ...) {
     switch (*fmt) {
       case 'd': {
         int v = __builtin_va_arg(ap, int);
-        put_num(v < 0 ? (uint32_t)-v : (uint32_t)v, 10, width, pad, v < 0);
+        put_num(k, v < 0 ? (uint32_t)-v : (uint32_t)v, 10, width, pad, v < 0);
         break;
       }
-      case 'u': put_num(__builtin_va_arg(ap, uint32_t), 10, width, pad, 0); break;
-      case 'x': put_num(__builtin_va_arg(ap, uint32_t), 16, width, pad, 0); break;
-      case 's': puts_out(__builtin_va_arg(ap, const char *)); break;
-      case 'c': putc_out((char)__builtin_va_arg(ap, int)); break;
-      case '%': putc_out('%'); break;
-      default: putc_out('?'); break;
+      case 'u': put_num(k, __builtin_va_arg(ap, uint32_t), 10, width, pad, 0); break;
+      case 'x': put_num(k, __builtin_va_arg(ap, uint32_t), 16, width, pad, 0); break;
+      case 's':
+        for (const char *s = __builtin_va_arg(ap, const char *); *s; ++s) emit(k, *s);
+        break;
+      case 'c': emit(k, (char)__builtin_va_arg(ap, int)); break;
+      case '%': emit(k, '%'); break;
+      default: emit(k, '?'); break;
     }
   }
+}
+
+void tprintf(const char *fmt, ...) {
+  struct sink k = {0, 0, 0};
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  vformat(&k, fmt, ap);
   __builtin_va_end(ap);
+}
+
+char *tsnprintf(char *buf, unsigned size, const char *fmt, ...) {
+  struct sink k = {buf, size, 0};
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  vformat(&k, fmt, ap);
+  __builtin_va_end(ap);
+  if (size) buf[k.len] = 0;
+  return buf;
 }
 
 /* ---- checks --------------------------------------------------------------- */

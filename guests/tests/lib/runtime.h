@@ -44,6 +44,8 @@ static inline void write_eflags(uint32_t v) { __asm__ volatile("pushl %0; popfl"
 void putc_out(char c);
 void puts_out(const char *s);
 void tprintf(const char *fmt, ...);
+/* Formats into buf (always NUL-terminated); returns buf. */
+char *tsnprintf(char *buf, unsigned size, const char *fmt, ...);
 
 /* ---- checks ----------------------------------------------------------- */
 void check(const char *what, int ok);                              /* PASS/FAIL */
