@@ -97,6 +97,7 @@ class SequenceBuilder {
     uint8_t bytes = 4;
     bool flags_image = false;  // a valid EFLAGS image (POPF may take it)
     bool df = false;           // its DF bit, if flags_image
+    int8_t pushad_slot = -1;   // 0 (EAX) .. 7 (EDI) if pushed by PUSHAD
   };
   std::vector<StackEntry>& stack() { return stack_; }
   void adjust_stack(int32_t delta_bytes) { stack_bytes_ = static_cast<uint32_t>(static_cast<int32_t>(stack_bytes_) + delta_bytes); }

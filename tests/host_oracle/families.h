@@ -43,6 +43,11 @@ class Families {
   bool push_pop();
   bool skip_branch();
   bool xlat();
+  bool cmpxchg8b();
+  bool pushad_popad();
+  // Copies the defined status flags into a register (PUSHFD+POP or SETcc),
+  // so that the end state shows flags that later instructions overwrite.
+  void observe_flags();
 
  private:
   unsigned pick_width();      // 1, 2 or 4

@@ -56,16 +56,42 @@ bool Families::one() {
       {&Families::convert, 2},     {&Families::extend_move, 3},     {&Families::lea, 3},
       {&Families::bswap, 1},       {&Families::lahf_sahf, 2},       {&Families::flag_op, 3},
       {&Families::mov, 3},         {&Families::push_pop, 4},        {&Families::skip_branch, 3},
-      {&Families::xlat, 1},
+      {&Families::xlat, 1},        {&Families::cmpxchg8b, 1},       {&Families::pushad_popad, 1},
   };
   unsigned total = 0;
   for (const Entry& e : kMix) total += e.weight;
   unsigned r = rng_.below(total);
   for (const Entry& e : kMix) {
-    if (r < e.weight) return (this->*e.fn)();
+    if (r < e.weight) {
+      if (!(this->*e.fn)()) return false;
+      if (!in_skip_ && rng_.chance(25)) observe_flags();
+      return true;
+    }
     r -= e.weight;
   }
   return false;
+}
+
+void Families::observe_flags() {
+  if (b_.defined(kStatusFlags) && b_.stack_bytes() < 64 && rng_.chance(50)) {
+    b_.begin();
+    b_.put(0x9C);
+    b_.finish("pushfd", {kStatusFlags, 0, 0}, 0);
+    const uint8_t r = b_.pick_reg(4, true);
+    b_.begin();
+    b_.put(static_cast<uint8_t>(0x58 + r));
+    b_.finish("pop", {}, bit(r));
+    return;
+  }
+  const int cc = pick_condition();
+  if (cc < 0) return;
+  const uint8_t r = b_.pick_reg(1, true);
+  b_.begin();
+  b_.put(0x0F);
+  b_.put(static_cast<uint8_t>(0x90 + cc));
+  b_.put(static_cast<uint8_t>(0xC0 | r));
+  b_.finish(std::string("set") + condition_name(static_cast<unsigned>(cc)), {condition_reads(static_cast<unsigned>(cc)), 0, 0},
+            bit(reg8_owner(r)));
 }
 
 void Families::balance_stack() {

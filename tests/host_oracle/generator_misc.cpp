@@ -1,6 +1,7 @@
 // Data movement, string, stack, flag, conditional and branch families.
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 
 #include "tests/host_oracle/families.h"
 
@@ -406,6 +407,57 @@ bool Families::skip_branch() {
   if (kind >= 6) b_.set_undefined(undefined_if_taken);  // the block never runs
   else b_.set_undefined(b_.undefined() | undefined_if_taken);
   if (b_.df() != df_before) std::abort();  // blocks never change DF
+  return true;
+}
+
+bool Families::cmpxchg8b() {
+  // 0F C7 /1: compares EDX:EAX with m64; ZF is the only flag it writes
+  // (SDM Vol. 2, CMPXCHG8B). Half the time EDX:EAX is loaded from m64 first
+  // so that the exchange happens.
+  RmOperand lo = b_.memory_operand(8, true, static_cast<RegMask>(bit(kEax) | bit(kEdx)), /*atomic=*/true);
+  if (rng_.chance(50)) {
+    RmOperand hi = lo;
+    hi.mem.disp += 4;
+    for (const auto& [reg, half] : {std::pair<uint8_t, const RmOperand*>{kEax, &lo}, {kEdx, &hi}}) {
+      b_.begin();
+      put_prefixes(false, half, 4);
+      b_.put(0x8B);
+      b_.put_modrm(reg, *half);
+      b_.finish("mov", {}, bit(reg));
+    }
+  }
+  b_.begin();
+  put_prefixes(rng_.chance(30), &lo, 4);
+  b_.put(0x0F);
+  b_.put(0xC7);
+  b_.put_modrm(1, lo);
+  b_.finish("cmpxchg8b", {0, kFlagZf, 0}, static_cast<RegMask>(bit(kEax) | bit(kEdx)));
+  return true;
+}
+
+bool Families::pushad_popad() {
+  // PUSHAD pushes eight dwords; POPAD takes them back (restoring the reserved
+  // base to the value it already has, and skipping the ESP slot).
+  if (in_skip_) return false;
+  auto& stack = b_.stack();
+  if (!stack.empty() && stack.back().pushad_slot == 7 && rng_.chance(60)) {
+    b_.begin();
+    b_.put(0x61);
+    b_.finish("popal", {}, b_.writable());
+    for (int i = 0; i < 8; ++i) stack.pop_back();
+    b_.adjust_stack(-32);
+    return true;
+  }
+  if (b_.stack_bytes() + 32 > 96) return false;
+  b_.begin();
+  b_.put(0x60);
+  b_.finish("pushal", {}, 0);
+  for (int i = 0; i < 8; ++i) {
+    SequenceBuilder::StackEntry e;
+    e.pushad_slot = static_cast<int8_t>(i);
+    stack.push_back(e);
+  }
+  b_.adjust_stack(32);
   return true;
 }
 

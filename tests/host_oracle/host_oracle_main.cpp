@@ -78,8 +78,8 @@ Options parse(int argc, char** argv) {
 
 void report(const Options& o, uint64_t index, const Sequence& seq, const std::vector<std::string>& diffs,
             Tx86Runner& runner) {
-  std::printf("MISMATCH seed=%#" PRIx64 " index=%" PRIu64 " (replay: --seed %#" PRIx64 " --index %" PRIu64 ")\n",
-              o.seed, index, o.seed, index);
+  std::printf("%s seed=%#" PRIx64 " index=%" PRIu64 " (replay: --seed %#" PRIx64 " --index %" PRIu64 ")\n",
+              diffs.empty() ? "MATCH" : "MISMATCH", o.seed, index, o.seed, index);
   std::printf("%s", initial_state(seq).c_str());
   std::printf("%s", listing(seq).c_str());
   for (const std::string& d : diffs) std::printf("  %s\n", d.c_str());
@@ -124,10 +124,11 @@ int main(int argc, char** argv) {
         const Tx86Result r = runner.run(current[k]);
         tx86_steps += r.steps;
         const std::vector<std::string> diffs = differences(current[k], native[k], r);
+        if (o.index >= 0) report(o, start + k, current[k], diffs, runner);  // replay: always show
         if (diffs.empty()) continue;
         ++mismatches;
         if (native[k].signal != 0) ++native_faults;
-        if (mismatches <= o.max_reports || o.index >= 0) report(o, start + k, current[k], diffs, runner);
+        if (mismatches <= o.max_reports && o.index < 0) report(o, start + k, current[k], diffs, runner);
       }
       tx86_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
       done += current.size();
