@@ -33,8 +33,8 @@ const char* vector_name(uint8_t v) {
 
 TraceWriter::TraceWriter(const std::string& path)
     : file_(std::fopen(path.c_str(), "w")),
-      disasm16_(x86::DisasmMode::k16),
-      disasm32_(x86::DisasmMode::k32) {
+      disasm16_(x86::Disassembler::Mode::k16),
+      disasm32_(x86::Disassembler::Mode::k32) {
   if (file_ == nullptr)
     throw std::runtime_error("--trace '" + path + "': cannot create: " + std::strerror(errno));
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
@@ -78,7 +78,7 @@ void TraceWriter::on_instruction(const core::CpuState& before, const x86::Insn& 
   for (unsigned i = 0; i < insn.length && i < 15; ++i)
     std::snprintf(hex + 3 * i, 4, "%02x ", bytes[i]);
   x86::Disassembler& d = before.code32() ? disasm32_ : disasm16_;
-  std::string text = d.disassemble(bytes, insn.length, before.eip).text;
+  std::string text = d.disassemble(bytes, insn.length, before.eip);
   std::fprintf(file_, "%04x:%08x  %-30s %-32s%s\n", before.seg[x86::kCs].selector, before.eip, hex,
                text.c_str(), format_changes(before, after).c_str());
 }

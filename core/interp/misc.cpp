@@ -37,10 +37,12 @@ bool x87_escape(ExecContext& c, const Insn& i) {
   if (c.s.cr0 & (kCr0EM | kCr0TS)) return c.cpu.raise(kNM);
   if (c.cpu.model() == x86::CpuModel::k286) {
     // The 286 still checks a memory operand against its segment limit
-    // before handing the escape to the (absent) coprocessor.
+    // before handing the escape to the (absent) coprocessor, one word at
+    // a time: only a word at offset FFFF faults (SingleStepTests D8).
     for (int k = 0; k < i.num_operands; ++k)
       if (i.ops[k].kind == OperandKind::kMem && i.ops[k].size != 0 &&
-          !c.cpu.check_segment(i.mem.seg, effective_address(c.s, i), i.ops[k].size, Access::kRead))
+          !c.cpu.check_segment(i.mem.seg, effective_address(c.s, i), i.ops[k].size >= 2 ? 2 : 1,
+                               Access::kRead))
         return false;
     return true;
   }

@@ -136,7 +136,7 @@ std::optional<uint32_t> peek_moo_test_count(std::span<const uint8_t> data);
 // Inflates a gzip stream (several concatenated members allowed). Throws
 // MooError naming the compressed byte offset on corrupt or truncated input,
 // or when the output would exceed `max_output_bytes`.
-std::vector<uint8_t> gunzip(std::span<const uint8_t> gz, size_t max_output_bytes = size_t{1} << 30);
+std::vector<uint8_t> gunzip(std::span<const uint8_t> gz, size_t max_output_bytes = size_t{256} << 20);
 
 // Inflates at most the first `n` bytes of a gzip stream, stopping quietly at
 // the first error (to read a corrupt file's header for its test count).

@@ -163,8 +163,10 @@ void SuiteMetadata::add_revocation_list(const std::string& text) {
 SuiteMetadata SuiteMetadata::load(const std::string& dir) {
   SuiteMetadata md;
   fs::path d(dir);
-  fs::path parent = d.lexically_normal().parent_path();
-  if (d.filename().empty()) parent = d.parent_path().parent_path();  // "dir/" form
+  std::error_code ec;
+  fs::path full = fs::weakly_canonical(fs::absolute(d, ec), ec);
+  if (full.filename().empty()) full = full.parent_path();  // "dir/" form
+  fs::path parent = full.parent_path();
   if (auto t = read_text(d / "metadata.json")) md.add_metadata_json(*t, (d / "metadata.json").string());
   for (const fs::path& p : {d / "80386.csv", parent / "80386.csv"}) {
     if (auto t = read_text(p)) {
