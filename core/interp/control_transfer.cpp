@@ -203,6 +203,7 @@ bool iret(ExecContext& c, const Insn& i) {
   if (off > c.s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
   st.commit();
   c.s.load_segment_real(x86::kCs, sel);
+  c.attention = true;  // new CS
   priv::write_flags(c, flags, i.opsize);
   c.next_eip = off;
   c.priv.count(priv::Family::kHaltInterruptFlag, c.s.cpl);

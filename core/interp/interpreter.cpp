@@ -78,11 +78,14 @@ struct Interpreter::Impl {
   // limit, or lies in MMIO).
   CachedInsn scratch;
   uint8_t bytes[x86::kMaxInsnLength] = {};
+  CpuState before_;  // trace only
+  uint64_t memory_generation_ = 0;
 
-  const CachedInsn* fetch(const uint8_t*& code);
-  const CachedInsn* fetch_slow(const uint8_t*& code);
+  CachedInsn* fetch(const uint8_t*& code);
+  CachedInsn* fetch_slow(const uint8_t*& code);
   bool decode_status_fault(x86::DecodeStatus st);
-  Exec execute(bool& attention);
+  Exec execute(CachedInsn* e, const uint8_t* code, bool& attention);
+  Exec run_chain(uint64_t deadline);
   bool deliver_exception();
   bool deliver_external(uint8_t vector);
   bool deliver_trap(uint8_t vector);
@@ -103,7 +106,7 @@ bool Interpreter::Impl::decode_status_fault(x86::DecodeStatus st) {
   return cpu.raise(kUD);
 }
 
-const CachedInsn* Interpreter::Impl::fetch(const uint8_t*& code) {
+CachedInsn* Interpreter::Impl::fetch(const uint8_t*& code) {
   CpuState& s = cpu.s;
   const SegmentCache& cs = s.seg[x86::kCs];
   const bool code32 = cs.big();
@@ -111,7 +114,7 @@ const CachedInsn* Interpreter::Impl::fetch(const uint8_t*& code) {
   uint32_t paddr = 0;
   const uint8_t* p = cpu.code_pointer(cs.base + eip, paddr);
   if (p == nullptr) return fetch_slow(code);
-  if (const CachedInsn* e = cache.find(paddr, code32)) {
+  if (CachedInsn* e = cache.find(paddr, code32)) {
     ++self.stats_.decode_cache_hits;
     if (uint64_t{eip} + e->insn.length - 1 > cs.limit) return fetch_slow(code);
     code = p;
@@ -137,7 +140,7 @@ const CachedInsn* Interpreter::Impl::fetch(const uint8_t*& code) {
 // Byte-by-byte fetch: instructions that cross a page or the 64 KiB wrap of
 // a 16-bit IP, or that are fetched from MMIO. Bytes past the first one that
 // cannot be fetched are only a fault if the decoder needs them.
-const CachedInsn* Interpreter::Impl::fetch_slow(const uint8_t*& code) {
+CachedInsn* Interpreter::Impl::fetch_slow(const uint8_t*& code) {
   CpuState& s = cpu.s;
   const SegmentCache& cs = s.seg[x86::kCs];
   const bool code32 = cs.big();
@@ -170,35 +173,111 @@ const CachedInsn* Interpreter::Impl::fetch_slow(const uint8_t*& code) {
   }
   scratch.handler = interp::resolve_handler(table, scratch.insn);
   scratch.code32 = code32;
+  scratch.linkable = false;
   code = bytes;
   return &scratch;
 }
 
-Exec Interpreter::Impl::execute(bool& attention) {
+Exec Interpreter::Impl::execute(CachedInsn* e, const uint8_t* code, bool& attention) {
   CpuState& s = cpu.s;
-  const uint8_t* code = nullptr;
-  const CachedInsn* e = fetch(code);
-  if (e == nullptr) return Exec::kFault;
   const x86::Insn& insn = e->insn;
   ExecContext ctx{m, cpu, s, priv};
   ctx.next_eip = e->code32 ? s.eip + insn.length : ((s.eip + insn.length) & 0xFFFF);
   TraceSink* trace = self.trace_;
-  CpuState before;
-  if (trace != nullptr) before = s;
+  if (trace != nullptr) [[unlikely]] {
+    before_ = s;  // only when tracing: a CpuState copy is not free
+  }
   // The shadow of the previous instruction covered the boundary just passed.
   s.interrupt_shadow = false;
-  if (!e->handler(ctx, insn)) return Exec::kFault;
+  if (!e->handler(ctx, insn)) [[unlikely]]
+    return Exec::kFault;
   s.eip = ctx.next_eip;
   m.clock().retire(1);
   ++self.stats_.retired;
   ++self.stats_.by_mnemonic[static_cast<size_t>(insn.mnemonic)];
-  if (ctx.shadow) {
+  if (ctx.shadow) [[unlikely]] {
     s.interrupt_shadow = true;
     ctx.attention = true;
   }
   attention = ctx.attention;
-  if (trace != nullptr) trace->on_instruction(before, insn, code, s);
+  if (trace != nullptr) [[unlikely]]
+    trace->on_instruction(before_, insn, code, s);
   return Exec::kRetired;
+}
+
+// Runs instructions until the clock reaches `deadline`, a handler asks for
+// attention, or an exception (returned as kFault with cpu.fault set; the
+// epoch has been advanced). Successive instructions are found through the
+// entries' successor links when they are valid, else through fetch().
+Exec Interpreter::Impl::run_chain(uint64_t deadline) {
+  CpuState& s = cpu.s;
+  Clock& clock = m.clock();
+  PhysicalMemory& mem = m.memory();
+  const bool tracing = self.trace_ != nullptr;
+  if (mem.generation() != memory_generation_) {
+    memory_generation_ = mem.generation();
+    cache.bump_epoch();
+  }
+  const uint8_t* code = nullptr;
+  CachedInsn* e = fetch(code);
+  if (e == nullptr) {
+    cache.bump_epoch();
+    return Exec::kFault;
+  }
+  for (;;) {
+    const uint32_t eip = s.eip;
+    bool attention = false;
+    if (execute(e, code, attention) != Exec::kRetired) [[unlikely]] {
+      cache.bump_epoch();
+      return Exec::kFault;
+    }
+    if (attention || clock.retired() >= deadline) [[unlikely]] {
+      // Whatever asked for attention may have changed CS or the mapping.
+      if (attention) cache.bump_epoch();
+      return Exec::kRetired;
+    }
+    // Find the successor: a valid link, else a full fetch (then link it).
+    const uint32_t next_eip = s.eip;
+    const uint64_t epoch = cache.epoch();
+    CachedInsn* n = nullptr;
+    if (e->link_epoch == epoch && mem.generation() == memory_generation_) [[likely]] {
+      if (next_eip == e->fall_eip) n = e->next;
+      else if (next_eip == e->jump_eip) n = e->jump;
+    }
+    if (n == nullptr || tracing) {
+      if (mem.generation() != memory_generation_) {
+        memory_generation_ = mem.generation();
+        cache.bump_epoch();
+      }
+      n = fetch(code);
+      if (n == nullptr) {
+        cache.bump_epoch();
+        return Exec::kFault;
+      }
+      // fetch() may have marked a page (memory generation) or invalidated.
+      if (mem.generation() != memory_generation_) {
+        memory_generation_ = mem.generation();
+        cache.bump_epoch();
+      }
+      if (e->linkable && n->linkable) {
+        const uint64_t now = cache.epoch();
+        if (e->link_epoch != now) {
+          e->link_epoch = now;
+          e->next = e->jump = nullptr;
+          e->fall_eip = e->jump_eip = 0xFFFFFFFFu;
+        }
+        const uint32_t fall = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
+        if (next_eip == fall) {
+          e->fall_eip = fall;
+          e->next = n;
+        } else {
+          e->jump_eip = next_eip;
+          e->jump = n;
+        }
+      }
+    }
+    e = n;
+  }
 }
 
 // Delivers cpu.fault with EIP at the faulting instruction. A fault while
@@ -213,6 +292,7 @@ bool Interpreter::Impl::deliver_exception() {
   // fault loop still reaches its instruction budget and events.
   m.clock().retire(1);
   s.halted = false;
+  cache.bump_epoch();  // CS changes: no successor link survives
   if (interp::deliver_interrupt(m, f.vector, s.eip)) return true;
   if (f.vector != kDF && interp::deliver_interrupt(m, kDF, s.eip)) return true;
   m.log_once("triple-fault", "triple fault: CPU shut down");
@@ -224,6 +304,7 @@ bool Interpreter::Impl::deliver_external(uint8_t vector) {
   ++self.stats_.interrupts;
   if (self.trace_ != nullptr) self.trace_->on_interrupt(s, vector);
   s.halted = false;
+  cache.bump_epoch();
   if (interp::deliver_interrupt(m, vector, s.eip)) return true;
   return deliver_exception();
 }
@@ -231,6 +312,7 @@ bool Interpreter::Impl::deliver_external(uint8_t vector) {
 // Single-step #DB after an instruction that began with TF set (a trap: the
 // return address is the next instruction).
 bool Interpreter::Impl::deliver_trap(uint8_t vector) {
+  cache.bump_epoch();
   if (interp::deliver_interrupt(m, vector, cpu.s.eip)) return true;
   return deliver_exception();
 }
@@ -277,15 +359,11 @@ StopReason Interpreter::run(uint64_t max_instructions) {
     uint64_t deadline = std::min(end, sched.next_due_instruction());
     const bool single_step = (s.eflags & x86::kTF) != 0;
     if (s.interrupt_shadow || single_step) deadline = std::min(deadline, clock.retired() + 1);
-    bool attention = false;
-    do {
-      if (x.execute(attention) != Exec::kRetired) {
-        if (!x.deliver_exception()) return StopReason::kShutdown;
-        attention = true;
-        break;
-      }
-      if (single_step && !x.deliver_trap(kDB)) return StopReason::kShutdown;
-    } while (!attention && clock.retired() < deadline);
+    if (x.run_chain(deadline) != Exec::kRetired) {
+      if (!x.deliver_exception()) return StopReason::kShutdown;
+      continue;
+    }
+    if (single_step && !x.deliver_trap(kDB)) return StopReason::kShutdown;
   }
 }
 
@@ -307,7 +385,11 @@ StepResult Interpreter::step() {
   }
   const bool single_step = (s.eflags & x86::kTF) != 0;
   bool attention = false;
-  if (x.execute(attention) != Exec::kRetired)
+  const uint8_t* code = nullptr;
+  CachedInsn* e = x.fetch(code);
+  // step() follows no links, but may change CS: links made before die.
+  x.cache.bump_epoch();
+  if (e == nullptr || x.execute(e, code, attention) != Exec::kRetired)
     return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
   if (single_step && !x.deliver_trap(kDB)) return StepResult::kShutdown;
   if (clock.retired() >= sched.next_due_instruction()) sched.run_due();

@@ -40,12 +40,17 @@ bool write_cr(ExecContext& c, unsigned n, uint32_t v) {
   switch (n) {
     case 0: return write_cr0(c, v);
     case 2: c.s.cr2 = v; return true;
-    case 3: c.s.cr3 = v & 0xFFFFF018u; c.cpu.flush_tlb(); return true;
+    case 3:
+      c.s.cr3 = v & 0xFFFFF018u;
+      c.cpu.flush_tlb();
+      c.attention = true;  // the linear-to-physical mapping changed
+      return true;
     case 4: {
       if (v & ~kCr4Writable) return c.cpu.raise(kGP, 0);
       const uint32_t old = c.s.cr4;
       c.s.cr4 = v;
       if ((old ^ v) & (kCr4PSE | kCr4PGE)) c.cpu.flush_tlb();
+      c.attention = true;
       return true;
     }
     default: return c.cpu.raise(kUD);
@@ -112,6 +117,7 @@ bool invlpg(ExecContext& c, const x86::Insn& i) {
   if (i.ops[0].kind != OperandKind::kMem) return c.cpu.raise(kUD);
   if (!require_cpl0(c)) return false;
   c.cpu.flush_tlb_page(c.s.seg[i.mem.seg].base + interp::effective_address(c.s, i));
+  c.attention = true;
   return true;
 }
 

@@ -155,6 +155,9 @@ bool load_segment(ExecContext& c, unsigned seg, uint16_t sel) {
 
 bool load_code_segment(ExecContext& c, uint16_t sel, uint32_t offset) {
   CpuState& s = c.s;
+  // A new CS (base, limit, D bit) ends the engine's chain of decoded
+  // successors, even when the load then faults.
+  c.attention = true;
   if (!s.protected_mode() || s.v86()) {
     // Real mode: the new IP must lie within the (cached) CS limit.
     if (offset > s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
