@@ -134,6 +134,32 @@ TEST_CASE("runner: the FLAGS an interrupt pushes are compared under the mask", "
   CHECK(masked.passed);
 }
 
+TEST_CASE("runner: with an odd SP the pushed FLAGS are one above EXCP's address", "[singlestep]") {
+  // The 286 suite's flags_addr is the even bus address below the word.
+  ss::FileRunner runner(tx86::x86::CpuModel::k286);
+  ss::MooTest int3 = make_test({0xCC, 0xF4});
+  int3.init.regs->value[ss::kMooSp] = 0x0101;
+  for (auto [a, v] : {std::pair<uint32_t, uint8_t>{0x0C, 0x00}, {0x0D, 0x00}, {0x0E, 0x00}, {0x0F, 0x30},
+                      {0x30000, 0xF4}})
+    int3.init.ram.push_back({a, v});
+  expect_reg(int3, ss::kMooCs, 0x3000);
+  expect_reg(int3, ss::kMooIp, 0x0001);
+  expect_reg(int3, ss::kMooSp, 0x00FB);
+  // Frame at 4000:00FB: IP 0101, CS 1000, FLAGS 0012 (AF undefined here).
+  for (auto [a, v] : {std::pair<uint32_t, uint8_t>{0x400FB, 0x01}, {0x400FC, 0x01}, {0x400FD, 0x00},
+                      {0x400FE, 0x10}, {0x400FF, 0x12}, {0x40100, 0x00}})
+    int3.fina.ram.push_back({a, v});
+  int3.exception = ss::MooException{3, 0x400FE};
+  ss::FileContext ctx;
+  ctx.flags_mask = 0xFFEF;
+  ss::TestOutcome o = runner.run(int3, ctx, true);
+  INFO(o.detail);
+  CHECK(o.passed);
+  // The CS byte at 0x400FE is not masked.
+  int3.fina.ram[3].value = 0x00;
+  CHECK(has_reason(runner.run(int3, ctx, false), "mem"));
+}
+
 TEST_CASE("runner: a CPU that never reaches HLT is stopped", "[singlestep]") {
   ss::FileRunner runner(tx86::x86::CpuModel::k286);
   ss::MooTest loop = make_test({0xEB, 0xFE, 0xF4});  // jmp $
