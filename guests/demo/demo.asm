@@ -32,6 +32,7 @@ UART_LCR        equ COM1 + 3            ; line control
 UART_MCR        equ COM1 + 4            ; modem control
 UART_LSR        equ COM1 + 5            ; line status
 LSR_THRE        equ 0x20                ; transmit holding register empty
+LSR_TEMT        equ 0x40                ; transmitter empty (THR/FIFO and shift register)
 
 POST_PORT       equ 0x80
 
@@ -109,6 +110,7 @@ start:
 
         mov si, msg_done
         call puts
+        call uart_drain                 ; the last bytes are on the wire
         mov al, 0x08
         out POST_PORT, al               ; POST 08: done
 
@@ -166,6 +168,26 @@ putc:
 .ready: pop ax
         mov dx, UART_THR
         out dx, al
+        pop ecx
+        pop dx
+        ret
+
+; uart_drain: waits until the transmitter is empty (LSR.TEMT: FIFO and shift
+; register), so that everything written has left the UART before the CPU
+; halts; an emulator that stops at HLT (tx86 --exit-on-halt) then has the
+; whole output. Same 2^20-poll limit as putc. Preserves all registers.
+uart_drain:
+        push dx
+        push ecx
+        push ax
+        mov dx, UART_LSR
+        mov ecx, 1 << 20
+.wait:  in al, dx
+        test al, LSR_TEMT
+        jnz .empty
+        dec ecx
+        jnz .wait
+.empty: pop ax
         pop ecx
         pop dx
         ret
