@@ -197,8 +197,10 @@ void trap_dispatch(struct trap_frame *f) {
     caught.eflags = f->eflags;
     caught.cr2 = READ_CR(2);
     caught.esp = (uint32_t)f;
-    caught.user_esp = (f->cs & 3) ? f->esp : 0;
-    caught.user_ss = (f->cs & 3) ? f->ss : 0;
+    /* From an outer ring or V86 mode the CPU also pushed SS:ESP. */
+    const int outer = (f->cs & 3) != 0 || (f->eflags & (1u << 17)) != 0;
+    caught.user_esp = outer ? f->esp : 0;
+    caught.user_ss = outer ? f->ss : 0;
     caught.eax = f->eax;
     caught.ecx = f->ecx;
     caught.edx = f->edx;
@@ -206,9 +208,11 @@ void trap_dispatch(struct trap_frame *f) {
     caught.esi = f->esi;
     caught.edi = f->edi;
     caught.ebp = f->ebp;
+    caught.ds = f->ds & 0xFFFF;
+    caught.v86_ds = (f->eflags & (1u << 17)) ? f->v86_ds & 0xFFFF : 0;
     /* Without a privilege change the CPU pushed EFLAGS, CS, EIP on the
      * interrupted stack, so its ESP is where the frame's esp field is. */
-    caught.fault_esp = (f->cs & 3) ? f->esp : (uint32_t)&f->esp;
+    caught.fault_esp = outer ? f->esp : (uint32_t)&f->esp;
     tx_longjmp(&catch_buf, 1);
   }
   ++failed;

@@ -60,6 +60,7 @@ struct trap_frame {
   uint32_t vector, error;
   uint32_t eip, cs, eflags;
   uint32_t esp, ss; /* only when the exception came from an outer ring */
+  uint32_t v86_es, v86_ds, v86_fs, v86_gs; /* only when it came from V86 mode */
 };
 
 struct jmpbuf { uint32_t ebx, esi, edi, ebp, esp, eip, eflags; };
@@ -79,6 +80,8 @@ struct caught {
   /* Registers at the exception (to check that a fault left them as they
    * were before the instruction) and ESP of the interrupted code. */
   uint32_t eax, ecx, edx, ebx, esi, edi, ebp, fault_esp;
+  uint32_t ds; /* DS in the handler, as the CPU left it (pushed by the stub) */
+  uint32_t v86_ds; /* V86 DS from the frame, when from V86 mode */
 };
 extern struct caught caught;
 extern struct jmpbuf catch_buf;
