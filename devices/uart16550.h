@@ -2,8 +2,8 @@
 // datasheet of June 1995), as found at COM1..COM4 of a PC.
 //
 // Eight registers at base..base+7 (Table II, "Summary of Registers"):
-// RBR/THR and IER (or the divisor latch DLL/DLM when LCR.DLAB is set), IIR/FCR, LCR, MCR,
-// LSR, MSR, SCR. Modelled:
+// RBR/THR and IER (or the divisor latch DLL/DLM when LCR.DLAB is set),
+// IIR/FCR, LCR, MCR, LSR, MSR, SCR. Modelled:
 //  - 16-byte receive and transmit FIFOs (FCR: enable, resets, RX trigger level
 //    1/4/8/14) and the 16450 mode with one holding register each way;
 //  - the transmitter on the machine's virtual clock: a byte moves from THR
@@ -17,8 +17,8 @@
 //  - interrupt identification with the priorities of Table IV ("Interrupt
 //    Control Functions"): line status > received data / character timeout >
 //    THR empty > modem status, and its clearing rules (reading IIR clears a
-//    reported THRE);
-//    the character timeout after four frame times without FIFO activity;
+//    reported THRE); the character timeout after four frame times without
+//    FIFO activity;
 //  - LSR: DR, OE, PE/FE/BI (per character in FIFO mode, shown when the
 //    character reaches the top), THRE, TEMT, error-in-FIFO;
 //  - MSR with delta bits; loopback (MCR.LOOP): the transmitter feeds the
@@ -29,6 +29,9 @@
 //    only through the OUT2 output (an active-low gate on the board), so the
 //    line is raised only when MCR.OUT2 is set and loopback is off (loopback
 //    forces the OUT2 pin inactive: Modem Control Register, bit 4).
+// Not modelled: the THR-to-shift-register transfer takes no time (the chip
+// needs up to a bit time), and the FIFO-mode delay of the THRE indication
+// described under "FIFO Interrupt Mode Operation" is left out.
 // Outside loopback the modem inputs read as a ready null-modem peer: CTS,
 // DSR and DCD asserted, RI not. Parity and framing errors cannot arise on
 // the emulated wire (both ends share one frame format); break can.
@@ -63,7 +66,7 @@ class Uart16550 final : public core::Device, public core::PortHandler {
 
   std::string_view name() const override { return name_; }
   // Master reset (Table III, "UART Reset Configuration"): the divisor latch
-  // and the scratch register keep their values; everything else goes to its reset state.
+  // and the scratch register keep their values, everything else is reset.
   void reset() override;
   void save(core::StateNode& out) const override;
   void load(const core::StateNode& in) override;
@@ -75,6 +78,7 @@ class Uart16550 final : public core::Device, public core::PortHandler {
   uint64_t frame_time_ns() const;
   bool irq_level() const { return irq_.level(); }
   uint64_t bytes_transmitted() const { return tx_count_; }
+  // Characters that reached the receiver (ones lost to overrun included).
   uint64_t bytes_received() const { return rx_count_; }
 
  private:
