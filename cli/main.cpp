@@ -7,8 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <fstream>
-#include <iterator>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -33,14 +32,25 @@ struct UsageError : std::runtime_error {
 };
 
 std::vector<uint8_t> read_rom(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("--bios '" + path + "': cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UsageError("--bios '" + path + "': read error");
-  const size_t n = bytes.size();
-  if (n != (64u << 10) && n != (128u << 10) && n != (256u << 10))
-    throw UsageError("--bios '" + path + "': " + std::to_string(n) +
-                     " bytes; a firmware image must be 64, 128 or 256 KiB");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw UsageError("--bios '" + path + "': no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw UsageError("--bios '" + path + "': not a regular file");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw UsageError("--bios '" + path + "': cannot open: " + std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[65536];
+  size_t n = 0;
+  // Read at most one byte more than the largest valid image, so that a huge
+  // file is refused without reading it all.
+  while (bytes.size() <= (256u << 10) && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  const bool error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (error) throw UsageError("--bios '" + path + "': read error");
+  const size_t size = bytes.size();
+  if (size != (64u << 10) && size != (128u << 10) && size != (256u << 10))
+    throw UsageError("--bios '" + path + "': " + (size > (256u << 10) ? std::string("larger than 256 KiB") : std::to_string(size) + " bytes") +
+                     "; a firmware image must be 64, 128 or 256 KiB");
   return bytes;
 }
 
