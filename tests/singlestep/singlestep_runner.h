@@ -5,16 +5,19 @@
 // from INIT (real mode: base = selector << 4, limit FFFF; the 286's FLAGS
 // loaded as flags & 0FFF), run until the HLT after the instruction has
 // executed, compare every register (FINA value, or INIT value if absent)
-// under the undefined-flag mask and every FINA byte of RAM.
+// under the undefined-flag mask and every FINA byte of RAM. Two checks the
+// README implies are added: INIT bytes absent from FINA must be unchanged
+// (FINA lists every byte written with a new value), and each real-mode
+// segment base must equal selector << 4.
 //
-// A FileRunner owns one Machine and reuses it for every test: it
-// clears only the bytes the previous test touched (INIT and FINA addresses)
-// and, after a failing test, the 64 KiB windows of every segment the test
-// used, since a wrong CPU may have written anywhere there.
+// A FileRunner owns one Machine and reuses it for every test (a fresh 16 MiB
+// Machine per test is far too slow): it clears only the bytes the previous
+// test touched (INIT and FINA addresses), after a failing test also the
+// 64 KiB windows of every segment the test used (a wrong CPU may have written
+// anywhere there), and all of RAM when a new file begins.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,8 +62,8 @@ class FileRunner {
   TestOutcome run(const MooTest& test, const FileContext& ctx, bool want_detail);
 
   // Upper bounds that keep a broken CPU from hanging the tool.
-  static constexpr unsigned kMaxInstructions = 8;  // the hardware needed <= 3
-  static constexpr uint64_t kMaxSteps = 200000;            // REP iterations included
+  static constexpr unsigned kMaxInstructions = 8;  // steps other than REP iterations
+  static constexpr uint64_t kMaxSteps = 200000;    // all steps
 
  private:
   class Recorder;
