@@ -45,6 +45,7 @@ class Families {
   bool xlat();
   bool cmpxchg8b();
   bool pushad_popad();
+  bool self_modify();
   // Copies the defined status flags into a register (PUSHFD+POP or SETcc),
   // so that the end state shows flags that later instructions overwrite.
   void observe_flags();

@@ -57,6 +57,7 @@ bool Families::one() {
       {&Families::bswap, 1},       {&Families::lahf_sahf, 2},       {&Families::flag_op, 3},
       {&Families::mov, 3},         {&Families::push_pop, 4},        {&Families::skip_branch, 3},
       {&Families::xlat, 1},        {&Families::cmpxchg8b, 1},       {&Families::pushad_popad, 1},
+      {&Families::self_modify, 2},
   };
   unsigned total = 0;
   for (const Entry& e : kMix) total += e.weight;

@@ -461,6 +461,35 @@ bool Families::pushad_popad() {
   return true;
 }
 
+bool Families::self_modify() {
+  // A store into a later MOV r32, imm32 of the sequence: either its immediate
+  // (a dword) or its opcode byte (turning it into a MOV to another register).
+  // The CPU must execute the modified instruction (SDM Vol. 3A, 11.6,
+  // self-modifying code); tx86 must drop what it decoded from those bytes.
+  const bool opcode = rng_.chance(40);
+  const uint8_t r = b_.pick_reg(4, true), r2 = b_.pick_reg(4, true);
+  const size_t store_at = b_.code_size();
+  b_.begin();
+  b_.put(opcode ? 0xC6 : 0xC7);
+  b_.put(0x05);  // [disp32], patched below
+  b_.put_imm(4, 0);
+  if (opcode) b_.put(static_cast<uint8_t>(0xB8 + r2));
+  else b_.put_imm(4, rng_.interesting(4));
+  b_.finish("mov", {}, 0);
+  if (!in_skip_) {  // a few instructions between the store and its target
+    const unsigned between = rng_.below(3);
+    for (unsigned i = 0; i < between; ++i)
+      while (!one()) {
+      }
+  }
+  const size_t target = b_.code_size();
+  b_.mov_reg32_imm(r, rng_.interesting(4));
+  // The generator's bookkeeping sees MOV r; the CPU may run MOV r2: both
+  // count as written (mov_reg32_imm checked r, r2 is writable too).
+  b_.patch32(store_at + 2, kCodeAddr + static_cast<uint32_t>(target) + (opcode ? 0 : 1));
+  return true;
+}
+
 bool Families::xlat() {
   // AL <- [EBX + AL]: EBX must point at 256 bytes inside the data area.
   const int base = b_.reserved_base();

@@ -124,8 +124,8 @@ static void run_one(const struct OracleInput* in, const uint8_t* code, struct Or
 }
 
 int main(void) {
-  map_fixed(ORACLE_CODE_ADDR, ORACLE_CODE_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC);
-  map_fixed(ORACLE_DATA_ADDR, 0x1000, PROT_READ | PROT_WRITE);
+  map_fixed(ORACLE_CODE_MAP, ORACLE_CODE_MAP_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC);
+  map_fixed(ORACLE_DATA_MAP, ORACLE_DATA_MAP_BYTES, PROT_READ | PROT_WRITE);
 
   static uint8_t alt_stack[64 * 1024];
   stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0};

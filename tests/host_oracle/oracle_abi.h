@@ -15,11 +15,19 @@
 
 /* Guest linear (= physical in tx86, = virtual in the helper) layout. Low
  * addresses are free in a static non-PIE i386 process (its image starts at
- * 0x08048000) and sit above tx86's legacy hole (0xA0000..0x100000). */
-#define ORACLE_CODE_ADDR 0x00200000u
-#define ORACLE_CODE_BYTES 0x1000u      /* one page, read/write/execute in the helper */
+ * 0x08048000) and sit above tx86's legacy hole (0xA0000..0x100000).
+ *
+ * Both areas straddle a page boundary on purpose: code starts 64 bytes before
+ * the end of its first page, so instructions cross into the next page (decode
+ * across pages), and the scratch area crosses a page at its offset 0x200
+ * (memory accesses split between two pages). */
+#define ORACLE_CODE_MAP 0x00200000u     /* two pages, read/write/execute in the helper */
+#define ORACLE_CODE_MAP_BYTES 0x2000u
+#define ORACLE_CODE_ADDR 0x00200FC0u
 #define ORACLE_MAX_SEQUENCE_BYTES 0xF00u /* leaves room for the exit jump / HLT */
-#define ORACLE_DATA_ADDR 0x00210000u
+#define ORACLE_DATA_MAP 0x0020F000u     /* two pages, read/write in the helper */
+#define ORACLE_DATA_MAP_BYTES 0x2000u
+#define ORACLE_DATA_ADDR 0x0020FE00u
 #define ORACLE_DATA_BYTES 0x400u       /* compared after every run */
 #define ORACLE_SCRATCH_BYTES 0x300u    /* [DATA, DATA+SCRATCH): memory operands */
 #define ORACLE_STACK_TOP (ORACLE_DATA_ADDR + ORACLE_DATA_BYTES) /* stack: the rest */
