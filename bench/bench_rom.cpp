@@ -1,5 +1,7 @@
 #include "bench/bench_rom.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -22,6 +24,12 @@ std::vector<uint8_t> with_passes(std::span<const uint8_t> rom, uint32_t passes) 
 
 namespace {
 
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 uint32_t read_ram32(const core::PhysicalMemory& memory, uint32_t addr) {
   const uint8_t* p = memory.ram() + addr;
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
@@ -36,11 +44,13 @@ InterpRun run_under_interpreter(std::span<const uint8_t> image, uint64_t max_ins
   interp.set_exit_on_halt(true);
 
   InterpRun run;
+  const double cpu_start = thread_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   // run() may return early with kInstructionLimit only when the budget is
   // used up; any other reason is the end of the ROM (or of the machine).
   run.reason = interp.run(max_instructions);
   const auto stop = std::chrono::steady_clock::now();
+  run.cpu_seconds = thread_cpu_seconds() - cpu_start;
   run.seconds = std::chrono::duration<double>(stop - start).count();
   run.stats = interp.stats();
   run.retired = run.stats.retired;

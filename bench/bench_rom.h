@@ -47,6 +47,7 @@ struct InterpRun {
   uint64_t retired = 0;   // instructions retired (interpreter stats)
   core::InterpreterStats stats;  // all of them: instruction mix, decode cache
   double seconds = 0;     // host wall time of the run loop only (steady_clock)
+  double cpu_seconds = 0; // CPU time of this thread over the same span
   RomResult result;
 };
 

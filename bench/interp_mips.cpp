@@ -7,8 +7,11 @@
 // invocation, and the ratio is printed: QEMU's time is the whole process with
 // the debug-exit device, minus the median time of a 0-pass run (start-up and
 // shut-down), and its speed is expressed with tx86's instruction count so the
-// two numbers compare like for like. Not a test: timings never assert.
+// two numbers compare like for like. Wall and CPU time are both reported:
+// CPU time is steadier when other processes share the cores. Not a test:
+// timings never assert.
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,6 +101,13 @@ std::optional<Options> parse(int argc, char** argv) {
   return o;
 }
 
+// Host time of one run: wall clock (what a user waits) and CPU time (what the
+// engine used; less disturbed when other processes share the cores).
+struct Timing {
+  double wall_s = 0;
+  double cpu_s = 0;
+};
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -122,10 +132,11 @@ std::string find_on_path(const std::string& name) {
   return {};
 }
 
-// Runs QEMU on `rom_file` and returns its wall time, or nullopt (with a
-// message) if it could not run or did not exit through debug-exit with
-// status 0, which QEMU reports as exit code 1.
-std::optional<double> time_qemu(const std::string& qemu, const std::string& rom_file) {
+// Runs QEMU on `rom_file` and returns its wall time and CPU time (user +
+// system, all threads, from wait4's rusage), or nullopt (with a message) if
+// it could not run or did not exit through debug-exit with status 0, which
+// QEMU reports as exit code 1.
+std::optional<Timing> time_qemu(const std::string& qemu, const std::string& rom_file) {
   std::vector<std::string> args = {qemu,      "-M",       "isapc", "-nodefaults", "-bios",  rom_file, "-display",
                                    "none",    "-serial",  "none",  "-monitor",    "none",   "-accel", "tcg",
                                    "-device", "isa-debug-exit,iobase=0xf4,iosize=1"};
@@ -140,24 +151,26 @@ std::optional<double> time_qemu(const std::string& qemu, const std::string& rom_
     return std::nullopt;
   }
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return std::nullopt;
+  rusage usage{};
+  if (wait4(pid, &status, 0, &usage) != pid) return std::nullopt;
   const auto stop = std::chrono::steady_clock::now();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 1) {
     std::fprintf(stderr, "tx86-bench-interp: qemu did not finish the ROM cleanly (wait status 0x%x; "
                  "exit code 1 means every check passed)\n", status);
     return std::nullopt;
   }
-  return std::chrono::duration<double>(stop - start).count();
+  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return Timing{std::chrono::duration<double>(stop - start).count(), secs(usage.ru_utime) + secs(usage.ru_stime)};
 }
 
-// Times QEMU on `passes` and on 0 passes; returns the net seconds of the
-// workload (median minus median), or nullopt.
-std::optional<double> qemu_net_seconds(const std::string& qemu, std::span<const uint8_t> rom, uint32_t passes,
-                                       unsigned repeat) {
+// Times QEMU on `passes` and on 0 passes; returns the net time of the
+// workload (median minus median, for wall and CPU time each), or nullopt.
+std::optional<Timing> qemu_net(const std::string& qemu, std::span<const uint8_t> rom, uint32_t passes,
+                               unsigned repeat) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path();
   const std::string stem = "tx86-bench-" + std::to_string(::getpid());
-  std::vector<double> full, empty;
+  std::vector<double> full_wall, full_cpu, empty_wall, empty_cpu;
   for (uint32_t p : {passes, 0u}) {
     const fs::path file = dir / (stem + "-" + std::to_string(p) + ".rom");
     const std::vector<uint8_t> image = tx86::bench::with_passes(rom, p);
@@ -175,13 +188,16 @@ std::optional<double> qemu_net_seconds(const std::string& qemu, std::span<const 
         fs::remove(file);
         return std::nullopt;
       }
-      (p == 0 ? empty : full).push_back(*t);
+      (p == 0 ? empty_wall : full_wall).push_back(t->wall_s);
+      (p == 0 ? empty_cpu : full_cpu).push_back(t->cpu_s);
     }
     fs::remove(file);
   }
-  const double f = median(full), e = median(empty);
-  std::printf("qemu   %s: %.3f s for %u passes, %.3f s for 0 passes (start-up)\n", qemu.c_str(), f, passes, e);
-  return f - e;
+  const Timing full{median(full_wall), median(full_cpu)};
+  const Timing empty{median(empty_wall), median(empty_cpu)};
+  std::printf("qemu   %s: %u passes %.3f s wall (%.3f s cpu); 0 passes (start-up) %.3f s wall (%.3f s cpu)\n",
+              qemu.c_str(), passes, full.wall_s, full.cpu_s, empty.wall_s, empty.cpu_s);
+  return Timing{full.wall_s - empty.wall_s, full.cpu_s - empty.cpu_s};
 }
 
 // The most frequent mnemonics of a run, and how often the decode cache hit:
@@ -213,6 +229,8 @@ std::optional<std::vector<uint8_t>> read_file(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
+double mips(uint64_t instructions, double seconds) { return instructions / seconds / 1e6; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,7 +256,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf("workload: realmode_int.rom, %u passes, median of %u runs\n", opts->passes, opts->repeat);
-  std::vector<double> seconds;
+  std::vector<double> wall, cpu;
   uint64_t retired = 0;
   tx86::core::InterpreterStats last_stats;
   for (unsigned r = 0; r < opts->repeat; ++r) {
@@ -258,13 +276,15 @@ int main(int argc, char** argv) {
     }
     retired = run.retired;
     last_stats = run.stats;
-    seconds.push_back(run.seconds);
-    std::printf("interp run %u: %llu instructions in %.3f s = %.1f MIPS\n", r + 1,
-                static_cast<unsigned long long>(run.retired), run.seconds, run.retired / run.seconds / 1e6);
+    wall.push_back(run.seconds);
+    cpu.push_back(run.cpu_seconds);
+    std::printf("interp run %u: %llu instructions in %.3f s = %.1f MIPS (cpu %.3f s = %.1f MIPS)\n", r + 1,
+                static_cast<unsigned long long>(run.retired), run.seconds, mips(run.retired, run.seconds),
+                run.cpu_seconds, mips(run.retired, run.cpu_seconds));
   }
-  const double interp_s = median(seconds);
-  const double interp_mips = retired / interp_s / 1e6;
-  std::printf("interp median: %.3f s, %.1f MIPS (%llu instructions, %.0f per pass)\n", interp_s, interp_mips,
+  const Timing interp{median(wall), median(cpu)};
+  std::printf("interp median: %.3f s = %.1f MIPS wall, %.3f s = %.1f MIPS cpu (%llu instructions, %.0f per pass)\n",
+              interp.wall_s, mips(retired, interp.wall_s), interp.cpu_s, mips(retired, interp.cpu_s),
               static_cast<unsigned long long>(retired), opts->passes ? double(retired) / opts->passes : 0.0);
   if (opts->mix) print_mix(last_stats);
 
@@ -274,17 +294,16 @@ int main(int argc, char** argv) {
       std::printf("qemu: qemu-system-i386 not found on PATH, no comparison\n");
       return 0;
     }
-    const auto net = qemu_net_seconds(qemu, rom_bytes, opts->passes, opts->repeat);
+    const auto net = qemu_net(qemu, rom_bytes, opts->passes, opts->repeat);
     if (!net) return 1;
-    if (*net <= 0) {
+    if (net->wall_s <= 0 || net->cpu_s <= 0) {
       std::printf("qemu: the workload took no measurable time over start-up; use more --passes\n");
       return 0;
     }
-    const double qemu_mips = retired / *net / 1e6;
-    std::printf("qemu   net: %.3f s = %.1f MIPS-equivalent (tx86's instruction count / qemu's time)\n", *net,
-                qemu_mips);
-    std::printf("ratio: qemu TCG is %.2fx the interpreter's speed (interp %.1f MIPS, qemu %.1f MIPS)\n",
-                qemu_mips / interp_mips, interp_mips, qemu_mips);
+    std::printf("qemu   net: %.3f s = %.1f MIPS wall, %.3f s = %.1f MIPS cpu (tx86's instruction count / "
+                "qemu's time)\n", net->wall_s, mips(retired, net->wall_s), net->cpu_s, mips(retired, net->cpu_s));
+    std::printf("ratio: qemu TCG / tx86 interpreter = %.2fx wall, %.2fx cpu\n", interp.wall_s / net->wall_s,
+                interp.cpu_s / net->cpu_s);
   }
   return 0;
 }
