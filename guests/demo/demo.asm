@@ -438,7 +438,7 @@ sieve_run:
         cmp bx, SIEVE_SHOWN
         jb .list
         call put_crlf
-        ; count all primes below the limit: SCASB-free loop summing the bytes
+        ; count the primes below the limit: add up the sieve bytes (0 or 1)
         xor di, di
         xor eax, eax
         mov cx, SIEVE_LIMIT
