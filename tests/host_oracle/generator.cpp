@@ -24,6 +24,12 @@ void Families::put_prefixes(bool lock, const RmOperand* rm, unsigned width, uint
   if (rm != nullptr && rm->is_mem && rm->mem.segment_prefix) prefixes[n++] = rm->mem.segment_prefix;
   if (width == 2) prefixes[n++] = 0x66;
   if (rep) prefixes[n++] = rep;
+  // Now and then a redundant repeat of the operand-size or segment prefix:
+  // legal, ignored by the CPU, and a decoder corner (SDM Vol. 2, 2.1.1).
+  uint8_t extra[1];
+  unsigned extras = 0;
+  if (n > 0 && prefixes[n - 1] != 0xF0 && prefixes[n - 1] != 0xF2 && prefixes[n - 1] != 0xF3 && rng_.chance(5))
+    extra[extras++] = prefixes[n - 1];
   if (n > 1 && rng_.chance(30)) {  // shuffle
     for (unsigned i = n - 1; i > 0; --i) {
       unsigned j = rng_.below(i + 1);
@@ -32,6 +38,7 @@ void Families::put_prefixes(bool lock, const RmOperand* rm, unsigned width, uint
       prefixes[j] = t;
     }
   }
+  for (unsigned i = 0; i < extras; ++i) b_.put(extra[i]);
   for (unsigned i = 0; i < n; ++i) b_.put(prefixes[i]);
 }
 

@@ -163,9 +163,11 @@ bool Families::shift_rotate() {
   b_.begin();
   put_prefixes(false, &rm, w);
   b_.put(static_cast<uint8_t>((form == 0 ? 0xD0 : form == 1 ? 0xC0 : 0xD2) + wbit(w)));
-  b_.put_modrm(static_cast<uint8_t>(op), rm);
+  // /6 is an undocumented alias of /4 (SHL) that every IA-32 CPU accepts.
+  const unsigned field = op == 4 && rng_.chance(5) ? 6 : op;
+  b_.put_modrm(static_cast<uint8_t>(field), rm);
   if (form == 1) b_.put(static_cast<uint8_t>(count));
-  b_.finish(kNames[op], becomes(after, reads), rm_mask(w, rm));
+  b_.finish(kNames[field], becomes(after, reads), rm_mask(w, rm));
   return true;
 }
 

@@ -58,7 +58,7 @@ bool Families::string_op() {
     b_.finish(df ? "std" : "cld", {}, 0);
     b_.set_df(df);
   }
-  const uint32_t n = rep ? rng_.below(9) : 1;
+  const uint32_t n = rep ? (rng_.chance(20) ? rng_.below(48) : rng_.below(9)) : 1;
   auto pointer = [&]() {
     // Every element [p - (n-1)w, p + w) (DF=1) or [p, p + nw) (DF=0) in scratch.
     const uint32_t span = n == 0 ? w : n * w;
