@@ -86,6 +86,8 @@ struct Interpreter::Impl {
   bool decode_status_fault(x86::DecodeStatus st);
   Exec execute(CachedInsn* e, const uint8_t* code, bool& attention);
   Exec run_chain(uint64_t deadline);
+  Exec run_chain_traced(uint64_t deadline);
+  void link(CachedInsn* e, CachedInsn* n, uint32_t eip, uint32_t next_eip);
   bool deliver_exception();
   bool deliver_external(uint8_t vector);
   bool deliver_trap(uint8_t vector);
@@ -208,12 +210,14 @@ Exec Interpreter::Impl::execute(CachedInsn* e, const uint8_t* code, bool& attent
 // Runs instructions until the clock reaches `deadline`, a handler asks for
 // attention, or an exception (returned as kFault with cpu.fault set; the
 // epoch has been advanced). Successive instructions are found through the
-// entries' successor links when they are valid, else through fetch().
+// entries' successor links when they are valid, else through fetch(). This
+// is the hot loop: one ExecContext for the whole chain, no trace checks.
 Exec Interpreter::Impl::run_chain(uint64_t deadline) {
+  if (self.trace_ != nullptr) return run_chain_traced(deadline);
   CpuState& s = cpu.s;
   Clock& clock = m.clock();
   PhysicalMemory& mem = m.memory();
-  const bool tracing = self.trace_ != nullptr;
+  InterpreterStats& stats = self.stats_;
   if (mem.generation() != memory_generation_) {
     memory_generation_ = mem.generation();
     cache.bump_epoch();
@@ -224,31 +228,37 @@ Exec Interpreter::Impl::run_chain(uint64_t deadline) {
     cache.bump_epoch();
     return Exec::kFault;
   }
+  // The shadow of the previous instruction covered the boundary just passed
+  // (a shadow ends the chain, so only the first instruction can be under one).
+  s.interrupt_shadow = false;
+  ExecContext ctx{m, cpu, s, priv};
   for (;;) {
     const uint32_t eip = s.eip;
-    bool attention = false;
-    if (execute(e, code, attention) != Exec::kRetired) [[unlikely]] {
+    ctx.next_eip = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
+    if (!e->handler(ctx, e->insn)) [[unlikely]] {
       cache.bump_epoch();
       return Exec::kFault;
     }
-    if (attention || clock.retired() >= deadline) [[unlikely]] {
+    const uint32_t next_eip = ctx.next_eip;
+    s.eip = next_eip;
+    clock.retire(1);
+    ++stats.retired;
+    ++stats.by_mnemonic[static_cast<size_t>(e->insn.mnemonic)];
+    if (ctx.attention | ctx.shadow) [[unlikely]] {
+      s.interrupt_shadow = ctx.shadow;
       // Whatever asked for attention may have changed CS or the mapping.
-      if (attention) cache.bump_epoch();
+      cache.bump_epoch();
       return Exec::kRetired;
     }
+    if (clock.retired() >= deadline) [[unlikely]]
+      return Exec::kRetired;
     // Find the successor: a valid link, else a full fetch (then link it).
-    const uint32_t next_eip = s.eip;
-    const uint64_t epoch = cache.epoch();
     CachedInsn* n = nullptr;
-    if (e->link_epoch == epoch && mem.generation() == memory_generation_) [[likely]] {
+    if (e->link_epoch == cache.epoch() && mem.generation() == memory_generation_) [[likely]] {
       if (next_eip == e->fall_eip) n = e->next;
       else if (next_eip == e->jump_eip) n = e->jump;
     }
-    if (n == nullptr || tracing) {
-      if (mem.generation() != memory_generation_) {
-        memory_generation_ = mem.generation();
-        cache.bump_epoch();
-      }
+    if (n == nullptr) [[unlikely]] {
       n = fetch(code);
       if (n == nullptr) {
         cache.bump_epoch();
@@ -259,24 +269,43 @@ Exec Interpreter::Impl::run_chain(uint64_t deadline) {
         memory_generation_ = mem.generation();
         cache.bump_epoch();
       }
-      if (e->linkable && n->linkable) {
-        const uint64_t now = cache.epoch();
-        if (e->link_epoch != now) {
-          e->link_epoch = now;
-          e->next = e->jump = nullptr;
-          e->fall_eip = e->jump_eip = 0xFFFFFFFFu;
-        }
-        const uint32_t fall = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
-        if (next_eip == fall) {
-          e->fall_eip = fall;
-          e->next = n;
-        } else {
-          e->jump_eip = next_eip;
-          e->jump = n;
-        }
-      }
+      link(e, n, eip, next_eip);
     }
     e = n;
+  }
+}
+
+void Interpreter::Impl::link(CachedInsn* e, CachedInsn* n, uint32_t eip, uint32_t next_eip) {
+  if (!e->linkable || !n->linkable) return;
+  const uint64_t now = cache.epoch();
+  if (e->link_epoch != now) {
+    e->link_epoch = now;
+    e->next = e->jump = nullptr;
+    e->fall_eip = e->jump_eip = 0xFFFFFFFFu;
+  }
+  const uint32_t fall = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
+  if (next_eip == fall) {
+    e->fall_eip = fall;
+    e->next = n;
+  } else {
+    e->jump_eip = next_eip;
+    e->jump = n;
+  }
+}
+
+// run_chain() with a trace sink: every instruction goes through execute()
+// (which reports to the sink) and through a full fetch.
+Exec Interpreter::Impl::run_chain_traced(uint64_t deadline) {
+  for (;;) {
+    const uint8_t* code = nullptr;
+    CachedInsn* e = fetch(code);
+    bool attention = false;
+    if (e == nullptr || execute(e, code, attention) != Exec::kRetired) {
+      cache.bump_epoch();
+      return Exec::kFault;
+    }
+    if (attention) cache.bump_epoch();
+    if (attention || m.clock().retired() >= deadline) return Exec::kRetired;
   }
 }
 
@@ -313,6 +342,7 @@ bool Interpreter::Impl::deliver_external(uint8_t vector) {
 // return address is the next instruction).
 bool Interpreter::Impl::deliver_trap(uint8_t vector) {
   cache.bump_epoch();
+  cpu.s.halted = false;  // a trap after HLT runs its handler
   if (interp::deliver_interrupt(m, vector, cpu.s.eip)) return true;
   return deliver_exception();
 }

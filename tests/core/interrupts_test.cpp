@@ -154,7 +154,10 @@ TEST_CASE("TF single-steps with #DB after each instruction", "[interrupts]") {
           0x0D, 0x00, 0x01,        // or ax, 0x100
           0x50, 0x9D,              // push ax; popf   (TF on after this)
           0x90, 0x90, 0x90,        // three traps
+          0x9C, 0x58,              // pushf; pop ax
+          0x25, 0xFF, 0xFE,        // and ax, 0xFEFF
+          0x50, 0x9D,              // push ax; popf  (still traps: TF was set)
           0xFA, 0xF4});
   g.run(1000);
-  CHECK(g.s().reg16(x86::kEbx) == 4);  // nop nop nop cli
+  CHECK(g.s().reg16(x86::kEbx) == 8);  // 3 nops, pushf pop and push popf
 }
