@@ -12,10 +12,17 @@ namespace {
 using M = x86::Mnemonic;
 enum class Op : uint8_t { kAdd, kAdc, kSub, kSbb, kCmp };
 
-template <Op op, typename T>
-bool binary(ExecContext& c, const Insn& i) {
+template <Op op>
+struct Binary {
+  template <Form F, typename T>
+  static bool run(ExecContext& c, const Insn& i);
+};
+
+template <Op op>
+template <Form F, typename T>
+bool Binary<op>::run(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_op(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
+  if (!read_dst<F>(c, i, a) || !read_src<F>(c, i, b)) return false;
   uint32_t f = c.s.eflags;
   T r;
   switch (op) {
@@ -25,7 +32,7 @@ bool binary(ExecContext& c, const Insn& i) {
     case Op::kSbb: r = sem::sub<T>(a, b, (f & x86::kCF) ? 1 : 0, f); break;
     case Op::kCmp: r = sem::sub<T>(a, b, 0, f); break;
   }
-  if (op != Op::kCmp && !write_op(c, i, i.ops[0], r)) return false;
+  if (op != Op::kCmp && !write_dst<F>(c, i, r)) return false;
   c.s.eflags = f;
   return true;
 }
@@ -189,11 +196,11 @@ bool cmpxchg8b(ExecContext& c, const Insn& i) {
 }  // namespace
 
 void register_arithmetic(HandlerTable& t) {
-  t.set(M::kAdd, binary<Op::kAdd, uint8_t>, binary<Op::kAdd, uint16_t>, binary<Op::kAdd, uint32_t>);
-  t.set(M::kAdc, binary<Op::kAdc, uint8_t>, binary<Op::kAdc, uint16_t>, binary<Op::kAdc, uint32_t>);
-  t.set(M::kSub, binary<Op::kSub, uint8_t>, binary<Op::kSub, uint16_t>, binary<Op::kSub, uint32_t>);
-  t.set(M::kSbb, binary<Op::kSbb, uint8_t>, binary<Op::kSbb, uint16_t>, binary<Op::kSbb, uint32_t>);
-  t.set(M::kCmp, binary<Op::kCmp, uint8_t>, binary<Op::kCmp, uint16_t>, binary<Op::kCmp, uint32_t>);
+  set_formed<Binary<Op::kAdd>>(t, M::kAdd);
+  set_formed<Binary<Op::kAdc>>(t, M::kAdc);
+  set_formed<Binary<Op::kSub>>(t, M::kSub);
+  set_formed<Binary<Op::kSbb>>(t, M::kSbb);
+  set_formed<Binary<Op::kCmp>>(t, M::kCmp);
   t.set(M::kInc, inc<uint8_t>, inc<uint16_t>, inc<uint32_t>);
   t.set(M::kDec, dec<uint8_t>, dec<uint16_t>, dec<uint32_t>);
   t.set(M::kNeg, neg<uint8_t>, neg<uint16_t>, neg<uint32_t>);

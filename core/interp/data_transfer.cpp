@@ -33,13 +33,15 @@ namespace {
 
 using M = x86::Mnemonic;
 
-template <typename T>
-bool mov(ExecContext& c, const Insn& i) {
+struct Mov {
   // Segment/control-register forms were routed elsewhere by resolve_handler.
-  T v;
-  if (!read_op(c, i, i.ops[1], v)) return false;
-  return write_op(c, i, i.ops[0], v);
-}
+  template <Form F, typename T>
+  static bool run(ExecContext& c, const Insn& i) {
+    T v;
+    if (!read_src<F>(c, i, v)) return false;
+    return write_dst<F>(c, i, v);
+  }
+};
 
 // MOVSX / MOVZX: the source size is the second operand's.
 template <typename T, bool sign>
@@ -127,7 +129,7 @@ bool cmov(ExecContext& c, const Insn& i) {
 }  // namespace
 
 void register_data_transfer(HandlerTable& t) {
-  t.set(M::kMov, mov<uint8_t>, mov<uint16_t>, mov<uint32_t>);
+  set_formed<Mov>(t, M::kMov);
   t.set(M::kMovsx, extend<uint16_t, true>, extend<uint16_t, true>, extend<uint32_t, true>);
   t.set(M::kMovzx, extend<uint16_t, false>, extend<uint16_t, false>, extend<uint32_t, false>);
   t.set(M::kXchg, xchg<uint8_t>, xchg<uint16_t>, xchg<uint32_t>);

@@ -95,6 +95,50 @@ inline bool read_any(ExecContext& c, const Insn& i, const Operand& o, uint32_t& 
   }
 }
 
+// --- operand forms ----------------------------------------------------------
+// The hottest handlers are instantiated per operand form, picked once at
+// decode time (resolve_handler), so that they need not switch on the operand
+// kinds every time they run. kAny is the general form.
+enum class Form : uint8_t { kAny, kRegReg, kRegImm, kCount };
+
+inline Form form_of(const Insn& i) {
+  if (i.num_operands < 2 || i.ops[0].kind != OperandKind::kReg) return Form::kAny;
+  if (i.ops[1].kind == OperandKind::kReg) return Form::kRegReg;
+  if (i.ops[1].kind == OperandKind::kImm) return Form::kRegImm;
+  return Form::kAny;
+}
+
+template <Form F, typename T>
+inline bool read_dst(ExecContext& c, const Insn& i, T& v) {
+  if constexpr (F == Form::kAny) {
+    return read_op(c, i, i.ops[0], v);
+  } else {
+    v = get_reg<T>(c.s, i.ops[0].reg);
+    return true;
+  }
+}
+template <Form F, typename T>
+inline bool read_src(ExecContext& c, const Insn& i, T& v) {
+  if constexpr (F == Form::kRegReg) {
+    v = get_reg<T>(c.s, i.ops[1].reg);
+    return true;
+  } else if constexpr (F == Form::kRegImm) {
+    v = static_cast<T>(i.ops[1].imm);
+    return true;
+  } else {
+    return read_op(c, i, i.ops[1], v);
+  }
+}
+template <Form F, typename T>
+inline bool write_dst(ExecContext& c, const Insn& i, T v) {
+  if constexpr (F == Form::kAny) {
+    return write_op(c, i, i.ops[0], v);
+  } else {
+    set_reg<T>(c.s, i.ops[0].reg, v);
+    return true;
+  }
+}
+
 // --- stack ---------------------------------------------------------------------
 // Pushes and pops go through a StackCursor so that instructions with several
 // stack accesses commit ESP only when all of them succeeded.

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 
 namespace tx86::core::interp {
@@ -62,6 +63,19 @@ Handler resolve_handler(const HandlerTable& t, const Insn& i) {
     }
   }
   return t.lookup(i);
+}
+
+void HandlerTable::set_forms(x86::Mnemonic m, const FormHandlers& h) {
+  const auto any = static_cast<size_t>(Form::kAny);
+  set(m, h[any][0], h[any][1], h[any][2]);
+  if (forms_used_ == std::size(form_storage_)) {
+    std::fprintf(stderr, "tx86: too many form-specialised interpreter handlers\n");
+    std::abort();
+  }
+  FormHandlers& slot = form_storage_[forms_used_++];
+  for (size_t f = 0; f < static_cast<size_t>(Form::kCount); ++f)
+    for (size_t w = 0; w < 3; ++w) slot[f][w] = h[f][w];
+  forms_[static_cast<size_t>(m)] = &slot;
 }
 
 const HandlerTable& handler_table() {

@@ -9,10 +9,17 @@ namespace {
 using M = x86::Mnemonic;
 enum class Op : uint8_t { kAnd, kOr, kXor, kTest };
 
-template <Op op, typename T>
-bool logic(ExecContext& c, const Insn& i) {
+template <Op op>
+struct Logic {
+  template <Form F, typename T>
+  static bool run(ExecContext& c, const Insn& i);
+};
+
+template <Op op>
+template <Form F, typename T>
+bool Logic<op>::run(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_op(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
+  if (!read_dst<F>(c, i, a) || !read_src<F>(c, i, b)) return false;
   uint32_t f = c.s.eflags;
   T r;
   switch (op) {
@@ -21,7 +28,7 @@ bool logic(ExecContext& c, const Insn& i) {
     case Op::kXor: r = T(a ^ b); break;
   }
   sem::logic_result<T>(r, f);
-  if (op != Op::kTest && !write_op(c, i, i.ops[0], r)) return false;
+  if (op != Op::kTest && !write_dst<F>(c, i, r)) return false;
   c.s.eflags = f;
   return true;
 }
@@ -36,10 +43,10 @@ bool not_op(ExecContext& c, const Insn& i) {
 }  // namespace
 
 void register_logic(HandlerTable& t) {
-  t.set(M::kAnd, logic<Op::kAnd, uint8_t>, logic<Op::kAnd, uint16_t>, logic<Op::kAnd, uint32_t>);
-  t.set(M::kOr, logic<Op::kOr, uint8_t>, logic<Op::kOr, uint16_t>, logic<Op::kOr, uint32_t>);
-  t.set(M::kXor, logic<Op::kXor, uint8_t>, logic<Op::kXor, uint16_t>, logic<Op::kXor, uint32_t>);
-  t.set(M::kTest, logic<Op::kTest, uint8_t>, logic<Op::kTest, uint16_t>, logic<Op::kTest, uint32_t>);
+  set_formed<Logic<Op::kAnd>>(t, M::kAnd);
+  set_formed<Logic<Op::kOr>>(t, M::kOr);
+  set_formed<Logic<Op::kXor>>(t, M::kXor);
+  set_formed<Logic<Op::kTest>>(t, M::kTest);
   t.set(M::kNot, not_op<uint8_t>, not_op<uint16_t>, not_op<uint32_t>);
 }
 
