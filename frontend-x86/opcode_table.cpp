@@ -30,7 +30,8 @@ inline constexpr uint16_t kLock = kAttrLockable;
 inline constexpr uint16_t kStr = kAttrStringOp;
 inline constexpr uint16_t kCc = kAttrCond;
 inline constexpr uint16_t kFpu = kAttrX87;
-inline constexpr uint16_t kSens = kAttrSensitive;
+// Sensitive rows are trapped and emulated, so they end a block too (DESIGN.md, data flow).
+inline constexpr uint16_t kSens = kAttrSensitive | kAttrEndsBlock;
 inline constexpr uint16_t kEnd = kAttrEndsBlock;
 inline constexpr uint16_t kBr = kAttrBranch | kAttrEndsBlock;
 inline constexpr uint16_t kPriv = kAttrPrivileged | kAttrEndsBlock;

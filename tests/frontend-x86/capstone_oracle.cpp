@@ -356,8 +356,10 @@ Comparison CapstoneOracle::compare(const uint8_t* bytes) {
     else
       break;
   }
-  const Observation o{bytes, prefix_count, bytes + std::min(prefix_count, kMaxInsnLength - 1), st, insn, cs,
-                      c.ours, c.theirs};
+  // The classifiers look a few bytes past the opcode: give them zero padding.
+  uint8_t padded[kMaxInsnLength + 4] = {};
+  std::copy(bytes, bytes + kMaxInsnLength, padded);
+  const Observation o{padded, prefix_count, padded + prefix_count, st, insn, cs, c.ours, c.theirs};
   c.erratum = classify(o, mode_);
   return c;
 }
