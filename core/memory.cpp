@@ -169,23 +169,28 @@ void PhysicalMemory::write(uint32_t paddr, uint32_t value, unsigned size) {
 }
 
 void PhysicalMemory::load(uint32_t paddr, std::span<const uint8_t> bytes) {
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    Page& p = pages_[(paddr + i) >> kPageShift];
-    if (p.host != nullptr) p.host[(paddr + i) & kPageMask] = bytes[i];
-  }
-  if (bytes.empty()) return;
-  uint64_t last = (uint64_t{paddr} + bytes.size() - 1) >> kPageShift;
-  for (uint64_t pg = paddr >> kPageShift; pg <= last && pg < kPhysPages; ++pg) {
-    uint32_t page = static_cast<uint32_t>(pg);
-    if (pages_[page].code)
-      for (CodeWriteListener* l : listeners_) l->code_written(page << kPageShift, kPageSize);
+  const uint64_t end = std::min<uint64_t>(uint64_t{paddr} + bytes.size(), uint64_t{1} << 32);
+  for (uint64_t addr = paddr; addr < end;) {
+    // One page at a time: copy what is RAM or ROM, then tell the code
+    // listeners exactly which bytes of a code page changed.
+    const uint64_t page_end = std::min<uint64_t>((addr | kPageMask) + 1, end);
+    Page& p = pages_[addr >> kPageShift];
+    if (p.host != nullptr) {
+      std::copy(bytes.begin() + static_cast<long>(addr - paddr), bytes.begin() + static_cast<long>(page_end - paddr),
+                p.host + (addr & kPageMask));
+      if (p.code)
+        for (CodeWriteListener* l : listeners_)
+          l->code_written(static_cast<uint32_t>(addr), static_cast<unsigned>(page_end - addr));
+    }
+    addr = page_end;
   }
 }
 
 void PhysicalMemory::peek(uint32_t paddr, std::span<uint8_t> out) const {
   for (size_t i = 0; i < out.size(); ++i) {
-    const Page& p = pages_[(paddr + i) >> kPageShift];
-    out[i] = p.host != nullptr ? p.host[(paddr + i) & kPageMask] : 0xFF;
+    const uint32_t a = paddr + static_cast<uint32_t>(i);  // wraps at 4 GiB like the bus
+    const Page& p = pages_[a >> kPageShift];
+    out[i] = p.host != nullptr ? p.host[a & kPageMask] : 0xFF;
   }
 }
 
