@@ -86,7 +86,7 @@ void report(const Options& o, uint64_t index, const Sequence& seq, const std::ve
   if (o.index >= 0) {
     PrintingTrace trace;
     std::printf("  tx86 trace (EIP, mnemonic, EAX..EDI and EFLAGS after):\n");
-    runner.run(seq, &trace);
+    runner.run(seq, DriveMode::kStep, &trace);
   }
 }
 
@@ -121,9 +121,14 @@ int main(int argc, char** argv) {
       if (!next.empty()) helper.send(next);  // the helper runs it while tx86 runs `current`
       const auto t1 = std::chrono::steady_clock::now();
       for (size_t k = 0; k < current.size(); ++k) {
-        const Tx86Result r = runner.run(current[k]);
-        tx86_steps += r.steps;
-        const std::vector<std::string> diffs = differences(current[k], native[k], r);
+        // Both entries of the interpreter: run() (chained hot loop) and step().
+        const Tx86Result by_run = runner.run(current[k], DriveMode::kRun);
+        const Tx86Result by_step = runner.run(current[k], DriveMode::kStep);
+        tx86_steps += by_run.steps + by_step.steps;
+        std::vector<std::string> diffs = differences(current[k], native[k], by_run);
+        for (std::string& d : diffs) d = "[run]  " + d;
+        if (native[k].signal == 0)
+          for (const std::string& d : differences(current[k], native[k], by_step)) diffs.push_back("[step] " + d);
         if (o.index >= 0) report(o, start + k, current[k], diffs, runner);  // replay: always show
         if (diffs.empty()) continue;
         ++mismatches;
@@ -137,9 +142,9 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("host-oracle: %" PRIu64 " sequences, %" PRIu64 " mismatches (%" PRIu64
-                " native faults = generator bugs), %.1f s, %.0f sequences/s, tx86 %.0f sequences/s (%.2f M steps/s), seed %#" PRIx64 "\n",
+                " native faults = generator bugs), %.1f s, %.0f sequences/s, tx86 %.0f runs/s (each sequence runs twice: run() and step(); %.2f M instructions/s), seed %#" PRIx64 "\n",
                 done, mismatches, native_faults, seconds, seconds > 0 ? done / seconds : 0.0,
-                tx86_seconds > 0 ? done / tx86_seconds : 0.0, tx86_seconds > 0 ? tx86_steps / tx86_seconds / 1e6 : 0.0,
+                tx86_seconds > 0 ? 2 * done / tx86_seconds : 0.0, tx86_seconds > 0 ? tx86_steps / tx86_seconds / 1e6 : 0.0,
                 o.seed);
     return mismatches == 0 ? 0 : 1;
   } catch (const std::exception& e) {

@@ -26,7 +26,10 @@ std::string flag_names(uint32_t flags) {
                 {kFlagSf, "SF"}, {kFlagDf, "DF"}, {kFlagOf, "OF"}};
   std::string out;
   for (const auto& f : kFlags)
-    if (flags & f.bit) out += (out.empty() ? "" : " ") + std::string(f.name);
+    if (flags & f.bit) {
+      if (!out.empty()) out += ' ';
+      out += f.name;
+    }
   return out.empty() ? "-" : out;
 }
 

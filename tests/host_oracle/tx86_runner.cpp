@@ -51,12 +51,24 @@ void Tx86Runner::load_state(const Sequence& seq) {
   machine_.cpu().flush_tlb();
 }
 
-Tx86Result Tx86Runner::run(const Sequence& seq, core::TraceSink* trace) {
+Tx86Result Tx86Runner::run(const Sequence& seq, DriveMode mode, core::TraceSink* trace) {
   load_state(seq);
   interp_.set_trace(trace);
   Tx86Result result;
   core::CpuState& s = machine_.cpu().s;
-  while (!s.halted) {
+  if (mode == DriveMode::kRun) {
+    // IF=1 and no interrupt controller: run() returns kHalted at the HLT.
+    const uint64_t before = machine_.clock().retired();
+    const core::StopReason stop = interp_.run(kMaxSteps);
+    result.steps = machine_.clock().retired() - before;
+    if (stop == core::StopReason::kInstructionLimit)
+      result.problem = "run(): no HLT after " + std::to_string(kMaxSteps) + " instructions";
+    else if (stop == core::StopReason::kShutdown)
+      result.problem = "run(): shutdown (an exception was raised; the flat setup has no IDT)";
+    else if (stop == core::StopReason::kExitRequested)
+      result.problem = "run(): stop requested";
+  }
+  while (mode == DriveMode::kStep && !s.halted) {
     if (result.steps == kMaxSteps) {
       result.problem = "no HLT after " + std::to_string(kMaxSteps) + " steps";
       break;

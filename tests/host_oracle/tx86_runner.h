@@ -24,10 +24,15 @@ struct Tx86Result {
   std::array<uint8_t, kDataBytes> data{};
 };
 
+// How the interpreter is driven: Interpreter::run() (its chained hot loop,
+// what guests use) or Interpreter::step() one instruction at a time (its
+// other entry, and the one that reports exception vectors and traces).
+enum class DriveMode { kRun, kStep };
+
 class Tx86Runner {
  public:
   Tx86Runner();
-  Tx86Result run(const Sequence& seq, core::TraceSink* trace = nullptr);
+  Tx86Result run(const Sequence& seq, DriveMode mode, core::TraceSink* trace = nullptr);
 
  private:
   void load_state(const Sequence& seq);
