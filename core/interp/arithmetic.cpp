@@ -39,6 +39,10 @@ bool Binary<op>::run(ExecContext& c, const Insn& i) {
 
 template <typename T>
 bool inc(ExecContext& c, const Insn& i) {
+  if (i.ops[0].kind == OperandKind::kReg) {  // the common form, without the operand switch
+    set_reg<T>(c.s, i.ops[0].reg, sem::inc<T>(get_reg<T>(c.s, i.ops[0].reg), c.s.eflags));
+    return true;
+  }
   T a;
   if (!read_op(c, i, i.ops[0], a)) return false;
   uint32_t f = c.s.eflags;
@@ -50,6 +54,10 @@ bool inc(ExecContext& c, const Insn& i) {
 
 template <typename T>
 bool dec(ExecContext& c, const Insn& i) {
+  if (i.ops[0].kind == OperandKind::kReg) {  // the common form, without the operand switch
+    set_reg<T>(c.s, i.ops[0].reg, sem::dec<T>(get_reg<T>(c.s, i.ops[0].reg), c.s.eflags));
+    return true;
+  }
   T a;
   if (!read_op(c, i, i.ops[0], a)) return false;
   uint32_t f = c.s.eflags;

@@ -44,8 +44,11 @@ bool jmp(ExecContext& c, const Insn& i) {
   return near_target(c, i, target) && branch_to(c, target);
 }
 
+// One instantiation per condition, so that the flag test is a constant
+// expression instead of a switch on Insn::cond.
+template <unsigned cc>
 bool jcc(ExecContext& c, const Insn& i) {
-  if (!sem::condition(i.cond, c.s.eflags)) return true;
+  if (!sem::condition(cc, c.s.eflags)) return true;
   return branch_to(c, relative_target(c, i, i.ops[0]));
 }
 
@@ -227,9 +230,23 @@ bool bound(ExecContext& c, const Insn& i) {
 
 void register_control_transfer(HandlerTable& t) {
   t.set(M::kJmp, jmp);
-  for (M m : {M::kJo, M::kJno, M::kJb, M::kJae, M::kJe, M::kJne, M::kJbe, M::kJa, M::kJs, M::kJns, M::kJp,
-              M::kJnp, M::kJl, M::kJge, M::kJle, M::kJg})
-    t.set(m, jcc);
+  // Condition codes 0..15 in SDM order (Vol. 1, B.1).
+  t.set(M::kJo, jcc<0x0>);
+  t.set(M::kJno, jcc<0x1>);
+  t.set(M::kJb, jcc<0x2>);
+  t.set(M::kJae, jcc<0x3>);
+  t.set(M::kJe, jcc<0x4>);
+  t.set(M::kJne, jcc<0x5>);
+  t.set(M::kJbe, jcc<0x6>);
+  t.set(M::kJa, jcc<0x7>);
+  t.set(M::kJs, jcc<0x8>);
+  t.set(M::kJns, jcc<0x9>);
+  t.set(M::kJp, jcc<0xA>);
+  t.set(M::kJnp, jcc<0xB>);
+  t.set(M::kJl, jcc<0xC>);
+  t.set(M::kJge, jcc<0xD>);
+  t.set(M::kJle, jcc<0xE>);
+  t.set(M::kJg, jcc<0xF>);
   t.set(M::kJcxz, jcxz);
   t.set(M::kLoop, loop<0>);
   t.set(M::kLoope, loop<1>);

@@ -6,10 +6,9 @@ namespace tx86::core::interp {
 
 DecodeCache::DecodeCache(PhysicalMemory& memory) : memory_(memory) { memory_.add_code_listener(this); }
 
-DecodeCache::~DecodeCache() {
-  memory_.remove_code_listener(this);
-  for (uint32_t n : marked_) memory_.set_page_has_code(n, false);
-}
+// The code marks stay: another engine (the JIT) may rely on them too, and a
+// stale mark only sends that page's stores through the slow path.
+DecodeCache::~DecodeCache() { memory_.remove_code_listener(this); }
 
 CachedInsn* DecodeCache::insert(uint32_t paddr, const CachedInsn& entry) {
   const uint32_t n = paddr >> kPageShift;
@@ -19,7 +18,6 @@ CachedInsn* DecodeCache::insert(uint32_t paddr, const CachedInsn& entry) {
     if (!leaf) leaf = std::make_unique<std::unique_ptr<Page>[]>(size_t{1} << kDirBits);
     leaf[n & ((1u << kDirBits) - 1)] = std::make_unique<Page>();
     p = page(n);
-    marked_.push_back(n);
     // Marking bumps the memory generation (TLBs drop write tags), so it is
     // done once per page, not once per decode.
     memory_.set_page_has_code(n, true);

@@ -88,7 +88,6 @@ class DecodeCache : public CodeWriteListener {
 
   PhysicalMemory& memory_;
   std::unique_ptr<std::unique_ptr<Page>[]> dir_[1u << (32 - kPageShift - kDirBits)];
-  std::vector<uint32_t> marked_;  // pages marked as holding code
   uint64_t epoch_ = 1;
   uint64_t invalidations_ = 0;
 };

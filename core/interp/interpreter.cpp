@@ -232,6 +232,13 @@ Exec Interpreter::Impl::run_chain(uint64_t deadline) {
   // (a shadow ends the chain, so only the first instruction can be under one).
   s.interrupt_shadow = false;
   ExecContext ctx{m, cpu, s, priv};
+  // Retired instructions are counted locally and added on every way out.
+  uint64_t retired = 0;
+  struct Flush {
+    uint64_t& total;
+    uint64_t& n;
+    ~Flush() { total += n; }
+  } flush{stats.retired, retired};
   for (;;) {
     const uint32_t eip = s.eip;
     ctx.next_eip = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
@@ -242,7 +249,7 @@ Exec Interpreter::Impl::run_chain(uint64_t deadline) {
     const uint32_t next_eip = ctx.next_eip;
     s.eip = next_eip;
     clock.retire(1);
-    ++stats.retired;
+    ++retired;
     ++stats.by_mnemonic[static_cast<size_t>(e->insn.mnemonic)];
     if (ctx.attention | ctx.shadow) [[unlikely]] {
       s.interrupt_shadow = ctx.shadow;
