@@ -18,6 +18,8 @@
 #include "core/machine.h"
 #include "devices/debug_exit.h"
 #include "devices/debugcon.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
 #include "devices/post_code.h"
 #include "devices/serial_backend.h"
 #include "devices/uart16550.h"
@@ -76,6 +78,9 @@ int run(const Options& o) {
   core::Machine machine(config);
   machine.load_firmware(rom);
 
+  // The interrupt controller first: devices wire their IRQ lines to it.
+  machine.add_device<devices::Pic8259>();
+  machine.add_device<devices::Pit8254>();
   machine.add_device<devices::Uart16550>(uint16_t{0x3F8}, 4u, backend("serial", o.serial));
   machine.add_device<devices::DebugCon>(backend("debugcon", o.debugcon));
   auto& post = machine.add_device<devices::PostCode>();
@@ -115,7 +120,8 @@ int run(const Options& o) {
       status = kExitInstructionLimit;
       break;
   }
-  trace.reset();  // flush before the statistics are printed
+  machine.drain_devices();  // the last bytes a halted guest sent still reach the host
+  trace.reset();             // flush before the statistics are printed
   if (o.stats) print_stats(stderr, machine, engine, post, seconds);
   return status;
 }

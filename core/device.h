@@ -22,6 +22,10 @@ class Device {
   virtual void reset() = 0;
   virtual void save(StateNode& out) const = 0;
   virtual void load(const StateNode& in) = 0;
+  // The machine is being switched off (tx86 is exiting): hand everything the
+  // host should still see (bytes in a UART's transmit FIFO, a partial console
+  // line) to its backend now. Guest-visible state need not stay consistent.
+  virtual void drain() {}
 };
 
 // Port I/O. `size` is 1, 2 or 4 bytes; `port` is the port actually accessed

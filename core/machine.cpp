@@ -43,6 +43,10 @@ void Machine::reset() {
   stop_requested_ = false;
 }
 
+void Machine::drain_devices() {
+  for (auto& d : devices_) d->drain();
+}
+
 void Machine::request_exit(int exit_status) {
   stop_requested_ = true;
   exit_status_ = exit_status;

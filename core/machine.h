@@ -72,6 +72,8 @@ class Machine {
 
   // Hardware reset of CPU and devices (memory contents are kept).
   void reset();
+  // Switch-off: every device drains host-visible output (Device::drain).
+  void drain_devices();
 
   // Stop requests from devices (debug-exit port, shutdown); engines check
   // stop_requested() at instruction boundaries.

@@ -37,6 +37,7 @@ class DebugCon final : public core::Device, public core::PortHandler {
   void reset() override {}
   void save(core::StateNode& out) const override;
   void load(const core::StateNode& in) override;
+  void drain() override { flush(); }
 
   uint32_t port_read(uint16_t port, unsigned size) override;
   void port_write(uint16_t port, uint32_t value, unsigned size) override;

@@ -442,6 +442,15 @@ void Uart16550::transmit_done() {
   update_irq();
 }
 
+void Uart16550::drain() {
+  // What a real PC would still put on the wire after the CPU stopped.
+  if (!(lcr_ & kLcrBreak) && !loopback()) {
+    if (tsr_busy_) backend_->write(tsr_ & word_mask());
+    for (uint8_t byte : tx_fifo_) backend_->write(byte & word_mask());
+  }
+  backend_->flush();
+}
+
 // ---------------------------------------------------------------------------
 // Timers
 

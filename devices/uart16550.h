@@ -70,6 +70,8 @@ class Uart16550 final : public core::Device, public core::PortHandler {
   void reset() override;
   void save(core::StateNode& out) const override;
   void load(const core::StateNode& in) override;
+  // Sends the shift register and the transmit FIFO to the backend at once.
+  void drain() override;
 
   uint32_t port_read(uint16_t port, unsigned size) override;
   void port_write(uint16_t port, uint32_t value, unsigned size) override;

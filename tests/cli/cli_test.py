@@ -108,6 +108,28 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("--bios", exit_rom, "--serial", "none", "--exit-on-halt")
     check("without --debug-exit the port is ignored", r.returncode == 0, f"exit {r.returncode}")
 
+    # A guest that halts right after filling the UART's FIFO: its bytes still
+    # reach the host (the machine drains devices when it stops).
+    rom4 = bytearray(rom)
+    prog4 = bytes([
+        0xBA, 0xFB, 0x03, 0xB0, 0x83, 0xEE,   # mov dx,3FBh; mov al,83h; out dx,al  (DLAB, 8N1)
+        0xBA, 0xF8, 0x03, 0xB0, 0x01, 0xEE,   # mov dx,3F8h; mov al,1; out dx,al    (divisor 1)
+        0x42, 0x30, 0xC0, 0xEE,               # inc dx; xor al,al; out dx,al
+        0xBA, 0xFB, 0x03, 0xB0, 0x03, 0xEE,   # mov dx,3FBh; mov al,3; out dx,al    (DLAB off)
+        0xBA, 0xFA, 0x03, 0xB0, 0x01, 0xEE,   # mov dx,3FAh; mov al,1; out dx,al    (FIFO on)
+        0xBA, 0xF8, 0x03,                     # mov dx,3F8h
+        0xB0, 0x41, 0xEE, 0xB0, 0x42, 0xEE, 0xB0, 0x43, 0xEE,  # 'A' 'B' 'C'
+        0xFA, 0xF4])                          # cli; hlt
+    rom4[0:len(prog4)] = prog4
+    burst_rom = os.path.join(tmp, "burst.rom")
+    with open(burst_rom, "wb") as f:
+        f.write(rom4)
+    burst = os.path.join(tmp, "burst.txt")
+    r = run("--bios", burst_rom, "--serial", "file:" + burst, "--exit-on-halt")
+    got = open(burst, "rb").read() if os.path.exists(burst) else b""
+    check("UART bytes still in the FIFO at halt reach the host", r.returncode == 0 and got == b"ABC",
+          f"exit {r.returncode} got {got!r}")
+
     # Debug console: bytes written to port 0xE9.
     rom2 = bytearray(rom)
     prog2 = bytes([0xB0, 0x48, 0xE6, 0xE9, 0xB0, 0x69, 0xE6, 0xE9, 0xFA, 0xF4])  # 'H' 'i'
