@@ -1,7 +1,7 @@
 // The host-CPU oracle test (meson test `host-oracle`): random integer
 // instruction sequences run natively in a 32-bit helper process and in tx86's
-// interpreter; every register, the defined status flags, DF and the data
-// area must agree.
+// interpreter (twice: through Interpreter::run() and through step()); every
+// register, the defined status flags, DF and the data area must agree.
 //
 //   host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N]
 //
