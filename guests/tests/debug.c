@@ -84,7 +84,7 @@ void test_main(void) {
   WRITE_DR(7, 0);
   check_eq("instruction breakpoint: one #DB (RF suppresses it on resume)", 1, hits);
   check_eq("instruction breakpoint: fault, EIP = the instruction", (uint32_t)dbg_insn, hit_eip[0]);
-  check_eq("instruction breakpoint: DR6.B0", DR6_B0, hit_dr6[0] & 0xF);
+  check_eq("instruction breakpoint: DR6.B0", DR6_B0, hit_dr6[0] & DR6_B0);
   check_eq("instruction breakpoint: DR6.BS clear", 0, hit_dr6[0] & DR6_BS);
   reset_hits();
   dbg_exec();
@@ -97,7 +97,7 @@ void test_main(void) {
   dbg_write();
   check_eq("write breakpoint: one #DB on the write", 1, hits);
   check_eq("write breakpoint: trap, EIP after the write", (uint32_t)dbg_write_next, hit_eip[0]);
-  check_eq("write breakpoint: DR6.B1", DR6_B1, hit_dr6[0] & 0xF);
+  check_eq("write breakpoint: DR6.B1", DR6_B1, hit_dr6[0] & DR6_B1);
   check_eq("write breakpoint: the write happened", 1, watched[0]);
   reset_hits();
   dbg_read();
@@ -117,6 +117,26 @@ void test_main(void) {
   reset_hits();
   ((volatile uint16_t *)&watched[0])[1] = 5; /* bytes 2-3 of watched[0]: just below */
   check_eq("2-byte breakpoint: write just below the range does not trigger", 0, hits);
+  WRITE_DR(7, 0);
+
+  /* DR2 (1-byte write) and DR3 (instruction) with their own B bits. Only
+   * the enabled breakpoint's bit is checked: 17.2.3 allows B0-B3 to be set
+   * for a matching breakpoint that DR7 does not enable. */
+  reset_hits();
+  WRITE_DR(2, (uint32_t)&watched[2] + 1);
+  WRITE_DR(7, DR7_L(2) | DR7_RWLEN(2, 1, 0));
+  ((volatile uint8_t *)&watched[2])[0] = 1;
+  check_eq("1-byte breakpoint: write to the byte before does not trigger", 0, hits);
+  ((volatile uint8_t *)&watched[2])[1] = 1;
+  check_eq("1-byte breakpoint (DR2): write to the byte triggers", 1, hits);
+  check_eq("DR2 breakpoint: DR6.B2", 0x4, hit_dr6[0] & 0x4);
+  reset_hits();
+  set_rf = 1;
+  WRITE_DR(3, dbg_insn);
+  WRITE_DR(7, DR7_L(3) | DR7_RWLEN(3, 0, 0));
+  dbg_exec();
+  check_eq("DR3 instruction breakpoint: DR6.B3", 0x8, hit_dr6[0] & 0x8);
+  check_eq("DR3 instruction breakpoint: EIP", (uint32_t)dbg_insn, hit_eip[0]);
   WRITE_DR(7, 0);
 
   /* Single-step (17.3.1.4). */

@@ -75,6 +75,12 @@ static void r3_read_kernel(void) {
   r3_sink = *(volatile uint32_t *)0x200000; /* supervisor page, see below */
   user_return();
 }
+/* PUSH with ESP just above a not-present page (ring 3, so the #PF frame
+ * goes to the ring-0 stack): ESP must be unchanged. EBX = ESP before. */
+static void r3_push_fault(void) {
+  __asm__ volatile("mov %0, %%esp\n mov %%esp, %%ebx\n push $1\n" ::"i"(HOLE + 0x1000) : "ebx", "memory");
+  user_return();
+}
 static void r3_misaligned(void) {
   r3_sink = *(volatile uint32_t *)((uint32_t)&r3_sink + 1);
   user_return();
@@ -203,9 +209,21 @@ void test_main(void) {
   check_eq("REP MOVSB fault: ECX counts the bytes left", 0x200, caught.ecx);
   check_eq("REP MOVSB fault: ESI advanced by the bytes moved", (uint32_t)src + 0x100, caught.esi);
   check_eq("REP MOVSB fault: EIP at the instruction", (uint32_t)ex_movs_insn, caught.eip);
+  run_ring3(r3_push_fault, 0x2);
+  check_fault("PUSH into a not-present page at CPL3: #PF(W|U)", 14, 6);
+  check_eq("PUSH fault: CR2 = ESP - 4", HOLE + 0x1000 - 4, caught.cr2);
+  check_eq("PUSH fault: ESP unchanged", caught.ebx, caught.user_esp);
   page_table[0x200] = 0x200000 | 0x7;
   WRITE_CR(3, page_dir);
   paging_off();
+
+  /* A far CALL that faults (#NP on the target) pushes nothing. */
+  set_gdt(GDT_FIRST_FREE + 2, make_desc(0, 0xFFFFF, ACC_CODE_RX & ~ACC_P, FLG_G | FLG_DB));
+  TRY {
+    __asm__ volatile("mov %%esp, %%ebx\n lcall %0, $0" ::"i"((GDT_FIRST_FREE + 2) * 8) : "ebx", "memory");
+  } ENDTRY
+  check_fault("far CALL to a not-present code segment: #NP(sel)", 11, (GDT_FIRST_FREE + 2) * 8);
+  check_eq("far CALL fault: ESP unchanged", caught.ebx, caught.fault_esp);
 
   /* #AC (interrupt 17): CR0.AM = 1, EFLAGS.AC = 1, CPL 3, misaligned
    * dword; error code 0. QEMU deviation: TCG does not implement alignment
