@@ -65,11 +65,33 @@ inline uint32_t offset_add(const Insn& i, uint32_t ea, uint32_t delta) {
 
 inline bool bad_operand(ExecContext& c) { return c.cpu.raise(kUD); }
 
+// Segmented memory access with an inline real-mode fast path: outside
+// protected mode, an expand-up segment and an access inside its limit pass
+// every test Cpu::check_segment makes, so the linear access can go straight
+// to the TLB. Everything else takes Cpu::read/write (same result, slower).
+inline bool fast_segment_ok(const CpuState& s, unsigned seg, uint32_t off, uint32_t size) {
+  const SegmentCache& sc = s.seg[seg];
+  const bool expand_down = (sc.attrs & 0xC) == 0x4;
+  return !s.protected_mode() && !expand_down && off <= sc.limit && size - 1 <= sc.limit - off;
+}
+template <typename T>
+inline bool mem_read(ExecContext& c, unsigned seg, uint32_t off, T& v) {
+  if (fast_segment_ok(c.s, seg, off, sizeof(T))) [[likely]]
+    return c.cpu.read_linear<T>(c.s.seg[seg].base + off, v);
+  return c.cpu.read<T>(seg, off, v);
+}
+template <typename T>
+inline bool mem_write(ExecContext& c, unsigned seg, uint32_t off, T v) {
+  if (fast_segment_ok(c.s, seg, off, sizeof(T))) [[likely]]
+    return c.cpu.write_linear<T>(c.s.seg[seg].base + off, v);
+  return c.cpu.write<T>(seg, off, v);
+}
+
 template <typename T>
 inline bool read_op(ExecContext& c, const Insn& i, const Operand& o, T& v) {
   switch (o.kind) {
     case OperandKind::kReg: v = get_reg<T>(c.s, o.reg); return true;
-    case OperandKind::kMem: return c.cpu.read<T>(i.mem.seg, effective_address(c.s, i), v);
+    case OperandKind::kMem: return mem_read<T>(c, i.mem.seg, effective_address(c.s, i), v);
     case OperandKind::kImm: v = static_cast<T>(o.imm); return true;
     default: return bad_operand(c);
   }
@@ -78,7 +100,7 @@ template <typename T>
 inline bool write_op(ExecContext& c, const Insn& i, const Operand& o, T v) {
   switch (o.kind) {
     case OperandKind::kReg: set_reg<T>(c.s, o.reg, v); return true;
-    case OperandKind::kMem: return c.cpu.write<T>(i.mem.seg, effective_address(c.s, i), v);
+    case OperandKind::kMem: return mem_write<T>(c, i.mem.seg, effective_address(c.s, i), v);
     default: return bad_operand(c);
   }
 }
@@ -151,14 +173,14 @@ struct StackCursor {
   template <typename T>
   bool push(T v) {
     const uint32_t nsp = big ? sp - sizeof(T) : ((sp - sizeof(T)) & 0xFFFF);
-    if (!c.cpu.write<T>(x86::kSs, nsp, v)) return false;
+    if (!mem_write<T>(c, x86::kSs, nsp, v)) return false;
     sp = big ? nsp : ((sp & 0xFFFF0000u) | nsp);
     return true;
   }
   template <typename T>
   bool pop(T& v) {
     const uint32_t off = big ? sp : (sp & 0xFFFF);
-    if (!c.cpu.read<T>(x86::kSs, off, v)) return false;
+    if (!mem_read<T>(c, x86::kSs, off, v)) return false;
     sp = big ? sp + sizeof(T) : ((sp & 0xFFFF0000u) | ((sp + sizeof(T)) & 0xFFFF));
     return true;
   }

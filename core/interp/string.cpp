@@ -69,31 +69,31 @@ bool string_op(ExecContext& c, const Insn& i) {
     T a, b;
     switch (op) {
       case Str::kMovs:
-        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
-        if (!c.cpu.write<T>(x86::kEs, di, a)) return fail({true, true, 2});
+        if (!mem_read<T>(c, src_seg, si, a)) return fail({true, false, 1});
+        if (!mem_write<T>(c, x86::kEs, di, a)) return fail({true, true, 2});
         advance_si = advance_di = true;
         break;
       case Str::kCmps:
         if (quirk286) {
-          if (!c.cpu.read<T>(x86::kEs, di, b)) return fail({false, true, 0});
-          if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, true, 1});
-        } else if (!c.cpu.read<T>(src_seg, si, a) || !c.cpu.read<T>(x86::kEs, di, b)) {
+          if (!mem_read<T>(c, x86::kEs, di, b)) return fail({false, true, 0});
+          if (!mem_read<T>(c, src_seg, si, a)) return fail({true, true, 1});
+        } else if (!mem_read<T>(c, src_seg, si, a) || !mem_read<T>(c, x86::kEs, di, b)) {
           return false;
         }
         sem::sub<T>(a, b, 0, s.eflags);
         advance_si = advance_di = true;
         break;
       case Str::kStos:
-        if (!c.cpu.write<T>(x86::kEs, di, get_reg<T>(s, x86::kEax))) return fail({false, true, 2});
+        if (!mem_write<T>(c, x86::kEs, di, get_reg<T>(s, x86::kEax))) return fail({false, true, 2});
         advance_di = true;
         break;
       case Str::kLods:
-        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
+        if (!mem_read<T>(c, src_seg, si, a)) return fail({true, false, 1});
         set_reg<T>(s, x86::kEax, a);
         advance_si = true;
         break;
       case Str::kScas:
-        if (!c.cpu.read<T>(x86::kEs, di, b)) return fail({false, true, 1});
+        if (!mem_read<T>(c, x86::kEs, di, b)) return fail({false, true, 1});
         sem::sub<T>(get_reg<T>(s, x86::kEax), b, 0, s.eflags);
         advance_di = true;
         break;
@@ -104,11 +104,11 @@ bool string_op(ExecContext& c, const Insn& i) {
             !c.cpu.probe_write_linear(s.seg[x86::kEs].base + di, sizeof(T)))
           return fail({false, true, 2});
         a = T(c.cpu.port_in(uint16_t(s.gpr[x86::kEdx]), sizeof(T)));
-        if (!c.cpu.write<T>(x86::kEs, di, a)) return fail({false, true, 2});
+        if (!mem_write<T>(c, x86::kEs, di, a)) return fail({false, true, 2});
         advance_di = true;
         break;
       case Str::kOuts:
-        if (!c.cpu.read<T>(src_seg, si, a)) return fail({true, false, 1});
+        if (!mem_read<T>(c, src_seg, si, a)) return fail({true, false, 1});
         c.cpu.port_out(uint16_t(s.gpr[x86::kEdx]), a, sizeof(T));
         advance_si = true;
         break;
