@@ -235,10 +235,14 @@ Exec Interpreter::Impl::run_chain(uint64_t deadline) {
   // Retired instructions are counted locally and added on every way out.
   uint64_t retired = 0;
   struct Flush {
-    uint64_t& total;
+    InterpreterStats& stats;
     uint64_t& n;
-    ~Flush() { total += n; }
-  } flush{stats.retired, retired};
+    const interp::DecodeCache& cache;
+    ~Flush() {
+      stats.retired += n;
+      stats.decode_cache_invalidations = cache.invalidations();
+    }
+  } flush{stats, retired, cache};
   for (;;) {
     const uint32_t eip = s.eip;
     ctx.next_eip = e->code32 ? eip + e->insn.length : ((eip + e->insn.length) & 0xFFFF);
@@ -303,6 +307,11 @@ void Interpreter::Impl::link(CachedInsn* e, CachedInsn* n, uint32_t eip, uint32_
 // run_chain() with a trace sink: every instruction goes through execute()
 // (which reports to the sink) and through a full fetch.
 Exec Interpreter::Impl::run_chain_traced(uint64_t deadline) {
+  struct Flush {
+    InterpreterStats& stats;
+    const interp::DecodeCache& cache;
+    ~Flush() { stats.decode_cache_invalidations = cache.invalidations(); }
+  } flush{self.stats_, cache};
   for (;;) {
     const uint8_t* code = nullptr;
     CachedInsn* e = fetch(code);
@@ -428,6 +437,7 @@ StepResult Interpreter::step() {
   x.cache.bump_epoch();
   if (e == nullptr || x.execute(e, code, attention) != Exec::kRetired)
     return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
+  stats_.decode_cache_invalidations = x.cache.invalidations();
   if (single_step && !x.deliver_trap(kDB)) return StepResult::kShutdown;
   if (clock.retired() >= sched.next_due_instruction()) sched.run_due();
   return StepResult::kRetired;
