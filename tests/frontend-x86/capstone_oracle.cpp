@@ -168,13 +168,24 @@ std::string prefix_errata(const Observation& o, CodeSize mode) {
                         o.insn.addrsize != (mode == CodeSize::k32 ? 4 : 2);
   const bool repne_movsd = o.insn.mnemonic == Mnemonic::kMovs && (o.insn.prefixes & kPrefixRepne) &&
                            o.cs.mnemonic == "movsd";
-  enum { kDrop66, kDrop67, kHalf66, kLockHidden, kBnd, kHle, kRelAddr, kRelTrunc, kRepneMovsd, kAbsAddr, kCount };
-  const bool possible[kCount] = {size66, size67, half66, lock_hidden, bnd, hle, rel_addr, rel_trunc, repne_movsd,
-                                 abs_addr};
+  // Operand-size defects of single rows.
+  const Mnemonic m = o.insn.mnemonic;
+  const bool lar_lsl = m == Mnemonic::kLar || m == Mnemonic::kLsl;
+  const bool fnstsw = m == Mnemonic::kFnstsw;
+  const bool fnsave = m == Mnemonic::kFnsave || m == Mnemonic::kFrstor;
+  const bool mov_sreg = m == Mnemonic::kMov && o.insn.ops[0].kind == OperandKind::kSreg;
+  enum {
+    kDrop66, kDrop67, kHalf66, kLockHidden, kBnd, kHle, kRelAddr, kRelTrunc, kRepneMovsd, kAbsAddr,
+    kLarLsl, kFnstsw, kFnsave, kMovSreg, kCount
+  };
+  const bool possible[kCount] = {size66, size67, half66,      lock_hidden, bnd,     hle,    rel_addr,
+                                 rel_trunc, repne_movsd, abs_addr, lar_lsl, fnstsw, fnsave, mov_sreg};
   static constexpr const char* kNames[kCount] = {"size-prefix-dropped", "size-prefix-dropped", "size-prefix-dropped",
                                                  "lock-hidden-by-rep", "bnd-prefix", "hle-prefix",
                                                  "branch-target-addrsize", "branch-target-mode-width",
-                                                 "repne-movsd-dropped", "absolute-address-mode-width"};
+                                                 "repne-movsd-dropped", "absolute-address-mode-width",
+                                                 "lar-lsl-memory-size", "fnstsw-memory-size", "fnsave-memory-size",
+                                                 "mov-sreg-r32"};
   std::string best;
   unsigned best_bits = 99;
   for (unsigned set = 1; set < (1u << kCount); ++set) {
@@ -209,6 +220,10 @@ std::string prefix_errata(const Observation& o, CodeSize mode) {
     std::string theirs = o.theirs;
     if (set & 1u << kBnd) theirs = erase_word(theirs, "bnd ");
     if (set & 1u << kHle) theirs = erase_word(erase_word(theirs, "xacquire "), "xrelease ");
+    if (set & (1u << kLarLsl | 1u << kFnstsw))  // "dword ptr" -> "word ptr"
+      if (size_t p = theirs.find("dword ptr"); p != std::string::npos) theirs.erase(p, 1);
+    if (set & 1u << kFnsave) theirs = erase_word(theirs, "dword ptr ");
+    if (set & 1u << kMovSreg) theirs = blur_sizes(theirs), ours = blur_sizes(ours);
     if (set & (1u << kRelAddr | 1u << kRelTrunc)) {
       ours = without_target(ours);
       theirs = without_target(theirs);
@@ -236,7 +251,6 @@ std::string classify(const Observation& o, CodeSize mode) {
   const std::string cs_name = o.cs.valid ? last_word(o.cs.mnemonic) : "";
   const uint8_t op0 = o.opcode[0];
   const uint8_t op1 = o.opcode[1];
-  const uint8_t modrm1 = o.opcode[2];  // ModRM of a 0F xx opcode
   const bool map0f = op0 == 0x0F;
   const bool same_length = ok && o.cs.valid && o.insn.length == o.cs.length;
 
@@ -249,7 +263,8 @@ std::string classify(const Observation& o, CodeSize mode) {
     // told from LES/LDS/BOUND/POP Ev by a register-form ModRM.
     if (!map0f && (op0 == 0xC4 || op0 == 0xC5 || op0 == 0x62 || op0 == 0x8F) && o.opcode[1] >= 0xC0)
       return "later-extension";
-    if (map0f && op1 == 0x18) return "later-extension";  // PREFETCHh and its hint space (SSE)
+    if (map0f && op1 == 0x18) return "later-extension";
+    if (map0f && op1 == 0xAE) return "later-extension";  // group 15: FXSAVE (Pentium II) and later  // PREFETCHh and its hint space (SSE)
     if (map0f && (op1 == 0x38 || op1 == 0x3A)) return "later-extension";  // three-byte maps (SSSE3+)
     for (std::string_view p : {"xcrypt", "xstore", "xsha", "montmul"})  // VIA PadLock
       if (starts_with(cs_name, p)) return "later-extension";
@@ -280,13 +295,6 @@ std::string classify(const Observation& o, CodeSize mode) {
   if (map0f && op1 == 0xB9 && o.cs.mnemonic == "ud2b") return "ud1-modrm";
   if (!ok && map0f && op1 >= 0x19 && op1 <= 0x1F && cs_name == "nop") return "hint-nop";
   if (same_length && o.insn.mnemonic == Mnemonic::kEnter) return "enter-signed";
-  if (same_length && (o.insn.mnemonic == Mnemonic::kLar || o.insn.mnemonic == Mnemonic::kLsl) &&
-      erase_word(o.theirs, "dword ptr") == erase_word(o.ours, "word ptr"))
-    return "lar-lsl-memory-size";
-  if (same_length && o.insn.mnemonic == Mnemonic::kFnstsw) return "fnstsw-memory-size";
-  if (same_length && (o.insn.mnemonic == Mnemonic::kFnsave || o.insn.mnemonic == Mnemonic::kFrstor))
-    return "fnsave-memory-size";
-  if (same_length && !map0f && op0 == 0x8E) return "mov-sreg-r32";
   if (same_length && mode == CodeSize::k16 && o.insn.opsize == 2 &&
       ((o.insn.mnemonic == Mnemonic::kCbw && cs_name == "cwde") || (o.insn.mnemonic == Mnemonic::kCwd && cs_name == "cdq")))
     return "cbw-cwd-16bit-name";
@@ -295,7 +303,6 @@ std::string classify(const Observation& o, CodeSize mode) {
     return "fstp1-alias-name";
   if (same_length && !map0f && op0 == 0xF3 && o.opcode[1] == 0x90) return "pause";
   if (ok && !map0f && op0 == 0x90 && has_prefix(o, 0xF3) && cs_name == "pause") return "pause";
-  (void)modrm1;
   return "";
 }
 

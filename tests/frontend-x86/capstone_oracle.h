@@ -35,7 +35,7 @@ class CapstoneOracle {
   Disassembler cs_;
 };
 
-// Parses "16" / "32" and hex strings of the errata file.
+// Lower-case hex text of n bytes ("0f1f00").
 std::string hex_string(const uint8_t* bytes, size_t n);
 
 }  // namespace tx86::x86::test
