@@ -49,7 +49,7 @@ SequenceBuilder::SequenceBuilder(Rng& rng, Sequence& seq) : rng_(rng), seq_(seq)
 }
 
 RegMask SequenceBuilder::writable() const {
-  RegMask m = static_cast<RegMask>(0xFF & ~bit(kEsp));
+  RegMask m = static_cast<RegMask>(0xFF & ~bit(kEsp) & ~pinned_);
   if (seq_.reserved_base >= 0) m &= static_cast<RegMask>(~bit(static_cast<uint8_t>(seq_.reserved_base)));
   return m;
 }

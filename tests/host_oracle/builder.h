@@ -87,8 +87,11 @@ class SequenceBuilder {
   int reserved_base() const { return seq_.reserved_base; }
   uint32_t esp() const { return kStackTop - stack_bytes_; }
   uint32_t stack_bytes() const { return stack_bytes_; }
-  // Registers an instruction may write (not ESP, not the reserved base).
+  // Registers an instruction may write (not ESP, not the reserved base, not
+  // a pinned register).
   RegMask writable() const;
+  // Registers that must keep their value for a while (EBP inside ENTER..LEAVE).
+  void set_pinned(RegMask m) { pinned_ = m; }
   bool can_write(uint8_t reg32) const { return (writable() & bit(reg32)) != 0; }
   bool can_write8(uint8_t reg8) const { return can_write(reg8_owner(reg8)); }
 
@@ -152,6 +155,7 @@ class SequenceBuilder {
   uint32_t undefined_ = 0;
   bool df_ = false;
   uint32_t stack_bytes_ = 0;  // below kStackTop
+  RegMask pinned_ = 0;
   std::vector<StackEntry> stack_;
 };
 

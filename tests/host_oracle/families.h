@@ -11,7 +11,7 @@ namespace tx86::oracle {
 
 class Families {
  public:
-  explicit Families(SequenceBuilder& b) : b_(b), rng_(b.rng()) {}
+  Families(SequenceBuilder& b, const GeneratorOptions& options) : b_(b), rng_(b.rng()), options_(options) {}
 
   // One random instruction from the weighted mix; false if it did not fit.
   bool one();
@@ -46,6 +46,9 @@ class Families {
   bool cmpxchg8b();
   bool pushad_popad();
   bool self_modify();
+  bool enter_leave();
+  bool arpl();
+  bool long_nop();
   // Copies the defined status flags into a register (PUSHFD+POP or SETcc),
   // so that the end state shows flags that later instructions overwrite.
   void observe_flags();
@@ -68,7 +71,9 @@ class Families {
 
   SequenceBuilder& b_;
   Rng& rng_;
+  const GeneratorOptions& options_;
   bool in_skip_ = false;  // inside a block a branch may skip (no PUSH/POP, no DF change)
+  bool in_frame_ = false; // between ENTER and LEAVE (no PUSH/POP, EBP pinned)
 };
 
 }  // namespace tx86::oracle

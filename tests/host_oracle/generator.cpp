@@ -64,7 +64,8 @@ bool Families::one() {
       {&Families::bswap, 1},       {&Families::lahf_sahf, 2},       {&Families::flag_op, 3},
       {&Families::mov, 3},         {&Families::push_pop, 4},        {&Families::skip_branch, 3},
       {&Families::xlat, 1},        {&Families::cmpxchg8b, 1},       {&Families::pushad_popad, 1},
-      {&Families::self_modify, 2},
+      {&Families::self_modify, 2},   {&Families::enter_leave, 2},     {&Families::arpl, 1},
+      {&Families::long_nop, 1},
   };
   unsigned total = 0;
   for (const Entry& e : kMix) total += e.weight;
@@ -137,7 +138,7 @@ Sequence generate(uint64_t seed, const GeneratorOptions& options) {
   for (uint8_t& byte : s.data) byte = rng.chance(20) ? static_cast<uint8_t>(rng.interesting(1)) : static_cast<uint8_t>(rng.u32());
 
   SequenceBuilder builder(rng, s);
-  Families families(builder);
+  Families families(builder, options);
   const unsigned n = options.min_insns + rng.below(options.max_insns - options.min_insns + 1);
   for (unsigned i = 0; i < n; ++i)
     while (!families.one()) {

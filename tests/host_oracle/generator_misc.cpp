@@ -280,7 +280,7 @@ bool Families::mov() {
 }
 
 bool Families::push_pop() {
-  if (in_skip_) return false;
+  if (in_skip_ || in_frame_) return false;
   auto& stack = b_.stack();
   const bool push = stack.empty() || (b_.stack_bytes() < 64 && rng_.chance(55));
   if (push) {
@@ -438,7 +438,7 @@ bool Families::cmpxchg8b() {
 bool Families::pushad_popad() {
   // PUSHAD pushes eight dwords; POPAD takes them back (restoring the reserved
   // base to the value it already has, and skipping the ESP slot).
-  if (in_skip_) return false;
+  if (in_skip_ || in_frame_) return false;
   auto& stack = b_.stack();
   if (!stack.empty() && stack.back().pushad_slot == 7 && rng_.chance(60)) {
     b_.begin();
@@ -487,6 +487,67 @@ bool Families::self_modify() {
   // The generator's bookkeeping sees MOV r; the CPU may run MOV r2: both
   // count as written (mov_reg32_imm checked r, r2 is writable too).
   b_.patch32(store_at + 2, kCodeAddr + static_cast<uint32_t>(target) + (opcode ? 0 : 1));
+  return true;
+}
+
+bool Families::enter_leave() {
+  // ENTER size, level ... LEAVE (SDM Vol. 2, ENTER: with level L > 1 it
+  // copies L-1 frame pointers from [EBP-4], [EBP-8] ... of the old EBP, so
+  // EBP is first pointed into the data area). Between the two, EBP keeps its
+  // value and nothing pushes; LEAVE discards the whole frame.
+  if (in_skip_ || in_frame_ || !b_.can_write(kEbp)) return false;
+  const uint32_t level = rng_.below(4);
+  const uint32_t size = rng_.chance(70) ? 4 * rng_.below(9) : rng_.below(40);
+  const uint32_t frame = 4 + (level > 0 ? 4 * level : 0) + size;
+  if (b_.stack_bytes() + frame > 200) return false;
+  if (level > 1) b_.mov_reg32_imm(kEbp, b_.pick_scratch(4 * level) + 4 * level);
+  b_.begin();
+  b_.put(0xC8);
+  b_.put_imm(2, size);
+  b_.put(static_cast<uint8_t>(level | (rng_.chance(10) ? 0x20 : 0)));  // level is taken mod 32
+  b_.finish("enter", {}, bit(kEbp));
+  b_.adjust_stack(static_cast<int32_t>(frame));
+  b_.set_pinned(bit(kEbp));
+  in_frame_ = true;
+  const unsigned body = rng_.below(4);
+  for (unsigned i = 0; i < body; ++i)
+    while (!one()) {
+    }
+  in_frame_ = false;
+  b_.set_pinned(0);
+  b_.begin();
+  b_.put(0xC9);
+  b_.finish("leave", {}, bit(kEbp));
+  b_.adjust_stack(-static_cast<int32_t>(frame));
+  return true;
+}
+
+bool Families::arpl() {
+  // 63 /r ARPL r/m16, r16: raises the RPL field of the destination; ZF says
+  // whether it did (SDM Vol. 2, ARPL). A protected-mode instruction that user
+  // code may run.
+  if (!options_.arpl) return false;
+  RmOperand rm = b_.rm_operand(2, true);
+  const uint8_t reg = b_.pick_reg(2, false);
+  b_.begin();
+  put_prefixes(false, &rm, 4);
+  b_.put(0x63);
+  b_.put_modrm(reg, rm);
+  b_.finish("arpl", {0, kFlagZf, 0}, rm_mask(2, rm));
+  return true;
+}
+
+bool Families::long_nop() {
+  // 0F 1F /0: the multi-byte NOP of P6 and later; its memory operand is never
+  // accessed. (Memory forms only: Capstone 4 rejects the register form.)
+  const unsigned w = pick_width_wide();
+  RmOperand rm = b_.memory_operand(w, false);
+  b_.begin();
+  put_prefixes(false, &rm, w);
+  b_.put(0x0F);
+  b_.put(0x1F);
+  b_.put_modrm(0, rm);
+  b_.finish("nop", {}, 0);
   return true;
 }
 

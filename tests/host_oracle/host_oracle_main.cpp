@@ -3,7 +3,7 @@
 // interpreter (twice: through Interpreter::run() and through step()); every
 // register, the defined status flags, DF and the data area must agree.
 //
-//   host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N]
+//   host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--with-arpl]
 //
 // The run seed is fixed (kDefaultSeed) so that the test is deterministic; set
 // TX86_ORACLE_SEED (or --seed) to explore other sequences. Sequence i of a
@@ -38,10 +38,11 @@ struct Options {
   int64_t index = -1;
   uint64_t batch = 2000;
   uint64_t max_reports = 5;
+  GeneratorOptions generator;
 };
 
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr, "host_oracle: %s\nusage: host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--max-reports N]\n", msg);
+  std::fprintf(stderr, "host_oracle: %s\nusage: host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--max-reports N] [--with-arpl]\n", msg);
   std::exit(2);
 }
 
@@ -69,6 +70,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--index") o.index = static_cast<int64_t>(parse_number(value(), "index"));
     else if (a == "--batch") o.batch = parse_number(value(), "batch");
     else if (a == "--max-reports") o.max_reports = parse_number(value(), "max-reports");
+    else if (a == "--with-arpl") o.generator.arpl = true;
     else usage(("unknown argument " + a).c_str());
   }
   if (o.helper.empty()) usage("--helper is required");
@@ -105,7 +107,7 @@ int main(int argc, char** argv) {
     auto make_batch = [&](uint64_t start) {
       std::vector<Sequence> batch;
       const uint64_t end = std::min(first + count, start + o.batch);
-      for (uint64_t i = start; i < end; ++i) batch.push_back(generate(sequence_seed(o.seed, i)));
+      for (uint64_t i = start; i < end; ++i) batch.push_back(generate(sequence_seed(o.seed, i), o.generator));
       return batch;
     };
     const auto t0 = std::chrono::steady_clock::now();
