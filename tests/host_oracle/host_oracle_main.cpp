@@ -79,13 +79,13 @@ Options parse(int argc, char** argv) {
 }
 
 void report(const Options& o, uint64_t index, const Sequence& seq, const std::vector<std::string>& diffs,
-            Tx86Runner& runner) {
+            Tx86Runner& runner, bool with_trace) {
   std::printf("%s seed=%#" PRIx64 " index=%" PRIu64 " (replay: --seed %#" PRIx64 " --index %" PRIu64 ")\n",
               diffs.empty() ? "MATCH" : "MISMATCH", o.seed, index, o.seed, index);
   std::printf("%s", initial_state(seq).c_str());
   std::printf("%s", listing(seq).c_str());
   for (const std::string& d : diffs) std::printf("  %s\n", d.c_str());
-  if (o.index >= 0) {
+  if (with_trace) {
     PrintingTrace trace;
     std::printf("  tx86 trace (EIP, mnemonic, EAX..EDI and EFLAGS after):\n");
     runner.run(seq, DriveMode::kStep, &trace);
@@ -131,11 +131,13 @@ int main(int argc, char** argv) {
         for (std::string& d : diffs) d = "[run]  " + d;
         if (native[k].signal == 0)
           for (const std::string& d : differences(current[k], native[k], by_step)) diffs.push_back("[step] " + d);
-        if (o.index >= 0) report(o, start + k, current[k], diffs, runner);  // replay: always show
+        if (o.index >= 0) report(o, start + k, current[k], diffs, runner, true);  // replay: always show
         if (diffs.empty()) continue;
         ++mismatches;
         if (native[k].signal != 0) ++native_faults;
-        if (mismatches <= o.max_reports && o.index < 0) report(o, start + k, current[k], diffs, runner);
+        // The first report carries tx86's instruction trace; the rest only
+        // their listings (replay them with --index for a trace).
+        if (mismatches <= o.max_reports && o.index < 0) report(o, start + k, current[k], diffs, runner, mismatches == 1);
       }
       tx86_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
       done += current.size();
