@@ -378,13 +378,13 @@ TEST_CASE("multiboot: every truncation and random corruption of a real kernel fa
   // anything else (the sanitizer build catches out-of-bounds reads).
   std::mt19937 rng(12345);
   const size_t header_bytes = std::min<size_t>(file.size(), phoff + size_t{phnum} * 32);
+  Machine small(MachineConfig{4u << 20});
   for (int round = 0; round < 2000; ++round) {
     auto bad = file;
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int i = 0; i < flips; ++i) bad[rng() % header_bytes] ^= static_cast<uint8_t>(1u << (rng() % 8));
-    Machine fresh(MachineConfig{4u << 20});
     try {
-      core::load_multiboot_image(fresh, bad, "fuzz", "", {}, "");
+      core::load_multiboot_image(small, bad, "fuzz", "", {}, "");
     } catch (const std::runtime_error&) {
     }
   }
