@@ -135,7 +135,8 @@ struct Insn {
 enum class CodeSize : uint8_t { k16, k32 };
 enum class CpuModel : uint8_t {
   k286,  // 80286: no 386 opcodes or 66/67/64/65 prefixes, 10-byte limit (#UD)
-  k386,  // and later: the table's rows up to the configured model exist
+  k386,  // 80386: + 32-bit operands/addressing, FS/GS, 0F 80..BF, MOV CRn/DRn/TRn
+         // (each model has the table rows marked for it: opcode_table.h, ModelMask)
   k486,      // 80486: + BSWAP, XADD, CMPXCHG, INVLPG, INVD/WBINVD, CPUID
   kPentium,  // + CMPXCHG8B, RDTSC, RDMSR/WRMSR, RSM, MOV CR4
   kP6,   // Pentium Pro: everything the table has (CMOVcc, CMPXCHG8B, RDTSC, ...)

@@ -349,7 +349,7 @@ Comparison CapstoneOracle::compare(const uint8_t* bytes) {
     // Capstone writes the ST(0) operand of x87 forms by its own rule (it drops
     // it from "fadd st(0), st(1)" and adds it to "fcomp st(5)"): a spelling,
     // not a decoding difference.
-    if (insn.has(kAttrX87) && drop_st0(c.ours) == drop_st0(c.theirs)) {
+    if (insn.has(kAttrX87) && (drop_st0(c.ours) == c.theirs || c.ours == drop_st0(c.theirs))) {
       c.agree = true;
       return c;
     }
