@@ -274,6 +274,30 @@ static void r3_checks(void) {
   user_return();
 }
 
+static void r3_lgdt(void) {
+  struct __attribute__((packed)) { uint16_t limit; uint32_t base; } r = {0, 0};
+  __asm__ volatile("lgdt %0" ::"m"(r));
+  user_return();
+}
+static void r3_lmsw(void) {
+  __asm__ volatile("lmsw %w0" ::"r"(1));
+  user_return();
+}
+static void r3_clts(void) {
+  __asm__ volatile("clts");
+  user_return();
+}
+static volatile uint32_t r3_smsw, r3_sgdt_limit;
+static void r3_store(void) {
+  uint32_t v = 0;
+  __asm__ volatile("smsw %0" : "=r"(v));
+  r3_smsw = v;
+  struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
+  __asm__ volatile("sgdt %0" : "=m"(g));
+  r3_sgdt_limit = g.limit;
+  user_return();
+}
+
 static void ring3(void) {
   run_ring3(r3_load_kdata, 0x2);
   check_fault("CPL3: MOV FS, DPL0 data: #GP(sel)", 13, SEL_KDATA);
@@ -346,8 +370,47 @@ static void instructions(void) {
   check_eq("ARPL clears ZF when not adjusting", 0, z);
 }
 
+/* SGDT/SIDT/SLDT/STR/SMSW/LMSW/CLTS (Vol. 2B; 2.5 for CR0): the stores
+ * work at any CPL (no UMIP on this CPU class); LGDT, LMSW and CLTS are
+ * #GP(0) at CPL > 0; LMSW loads CR0 bits 0-3 but cannot clear PE. */
+static void system_instructions(void) {
+  struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g, i;
+  __asm__ volatile("sgdt %0\n sidt %1" : "=m"(g), "=m"(i));
+  check_eq("SGDT base", (uint32_t)gdt, g.base);
+  check_eq("SGDT limit", sizeof gdt - 1, g.limit);
+  check_eq("SIDT base", (uint32_t)idt, i.base);
+  check_eq("SIDT limit", sizeof idt - 1, i.limit);
+  uint32_t v = 0xFFFF;
+  __asm__ volatile("sldt %w0" : "+r"(v));
+  check_eq("SLDT", SEL(D_LDT), v & 0xFFFF);
+  v = 0;
+  __asm__ volatile("str %w0" : "+r"(v));
+  check_eq("STR", SEL_TSS, v & 0xFFFF);
+  uint32_t msw = 0;
+  __asm__ volatile("smsw %0" : "=r"(msw));
+  check_eq("SMSW (register) returns CR0 bits 15:0", READ_CR(0) & 0xFFFF, msw & 0xFFFF);
+  const uint32_t cr0 = READ_CR(0);
+  __asm__ volatile("lmsw %w0" ::"r"((uint16_t)(cr0 & ~1u) | 0x8));
+  check_eq("LMSW cannot clear PE", 1, READ_CR(0) & 1);
+  check_eq("LMSW sets TS", 0x8, READ_CR(0) & 0x8);
+  __asm__ volatile("clts");
+  check_eq("CLTS clears TS", 0, READ_CR(0) & 0x8);
+  WRITE_CR(0, cr0);
+  run_ring3(r3_store, 0x2);
+  check_fault("CPL3: SMSW and SGDT execute", VEC_USER_RETURN, NO_ERR_CHECK);
+  check_eq("CPL3: SMSW value", cr0 & 0xFFFF, r3_smsw & 0xFFFF);
+  check_eq("CPL3: SGDT limit", sizeof gdt - 1, r3_sgdt_limit);
+  run_ring3(r3_lgdt, 0x2);
+  check_fault("CPL3: LGDT is #GP(0)", 13, 0);
+  run_ring3(r3_lmsw, 0x2);
+  check_fault("CPL3: LMSW is #GP(0)", 13, 0);
+  run_ring3(r3_clts, 0x2);
+  check_fault("CPL3: CLTS is #GP(0)", 13, 0);
+}
+
 void test_main(void) {
   setup();
+  system_instructions();
   data_loads();
   limits();
   code_loads();

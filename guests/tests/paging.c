@@ -209,8 +209,37 @@ static void tlb(void) {
   check_eq("CR0.PG reads back set", CR0_PG, READ_CR(0) & CR0_PG);
 }
 
+/* Self-modifying code (SDM Vol. 3A 11.6): a write to an instruction in
+ * memory through the same linear address it is fetched from is seen by the
+ * next execution; through another linear address (an alias), software must
+ * execute a serializing instruction (CPUID here) before running it. */
+extern char smc_func[], smc_imm[];
+__asm__(".text\n smc_func: .byte 0xB8\n smc_imm: .long 1\n ret\n");
+static uint32_t call_smc(void) {
+  uint32_t v;
+  __asm__ volatile("call smc_func" : "=a"(v) : : "ecx", "edx", "memory");
+  return v;
+}
+static void serialize(void) {
+  uint32_t a = 0, b, c, d;
+  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d) : : "memory");
+}
+static void self_modifying_code(void) {
+  check_eq("SMC: original code returns 1", 1, call_smc());
+  *(volatile uint32_t *)smc_imm = 2;
+  check_eq("SMC: store to the instruction is seen by the next call", 2, call_smc());
+  page_dir[2] = 0x0 | PG_P | PG_RW | PG_PS;
+  reload_cr3();
+  *(volatile uint32_t *)(BIG_LIN + (uint32_t)smc_imm) = 3;
+  serialize();
+  check_eq("SMC: store through a 4 MiB alias + CPUID is seen", 3, call_smc());
+  page_dir[2] = 0;
+  reload_cr3();
+}
+
 void test_main(void) {
   setup();
+  self_modifying_code();
   rights();
   not_present();
   accessed_dirty();
