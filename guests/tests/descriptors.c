@@ -15,7 +15,7 @@ const char test_area[] = "descriptors";
 
 enum {
   D_RO = 6, D_NP, D_XO, D_CR, D_CONF, D_LIM, D_DOWN, D_DOWN16, D_G, D_ACC, D_CNP, D_CLIM, D_CGATE,
-  D_IGATE, D_LDT, D_CONF3, D_RO3,
+  D_IGATE, D_LDT, D_CONF3, D_RO3, D_DOWN3,
 };
 #define SEL(i) ((uint16_t)((i) << 3))
 
@@ -107,6 +107,7 @@ static void setup(void) {
   set_gdt(D_LDT, make_desc((uint32_t)ldt, sizeof ldt - 1, ACC_P | SYS_LDT, 0));
   set_gdt(D_CONF3, make_desc(0, 0xFFFFF, ACC_CODE_CONF_RX | ACC_DPL3, FLG_G | FLG_DB));
   set_gdt(D_RO3, make_desc(0, 0xFFFFF, ACC_DATA_RO | ACC_DPL3, FLG_G | FLG_DB));
+  set_gdt(D_DOWN3, make_desc(0, 0xFFF, ACC_DATA_RW_DOWN | ACC_DPL3, FLG_DB));
   __asm__ volatile("lldt %w0" ::"r"(SEL(D_LDT)));
 }
 
@@ -175,6 +176,11 @@ static void data_loads(void) {
  * rights are not tested at every memory access"), so under QEMU the #GP(0)/
  * #SS(0) checks of this function and the use of a null FS in data_loads()
  * report FAIL; the checks follow the SDM and stay. */
+static void r3_push_expand_down(void) {
+  __asm__ volatile("mov %0, %%ss\n mov $0x1002, %%esp\n push %%eax\n" ::"r"((uint32_t)SEL(D_DOWN3) | 3) : "memory");
+  user_return();
+}
+
 static void limits(void) {
   /* 5.3: for expand-up segments valid offsets are 0..limit; an access with
    * any byte beyond it is #GP(0) (#SS(0) through SS). */
@@ -201,12 +207,11 @@ static void limits(void) {
   check_fault("expand-down B=0: read at limit+1 allowed", -1, 0);
   TRY { read_fs(SEL(D_DOWN16), 0xFFFE); } ENDTRY
   check_fault("expand-down B=0: dword at 0xFFFE crossing 0xFFFF is #GP(0)", 13, 0);
-  /* Stack segment limit violations are #SS(0) (5.3, Vol. 2 PUSH). */
-  TRY {
-    __asm__ volatile("mov %%ss, %%ebx\n mov %%esp, %%esi\n mov %0, %%ss\n mov $0x1002, %%esp\n push %%eax\n"
-                     "mov %%ebx, %%ss\n mov %%esi, %%esp" ::"r"((uint32_t)SEL(D_DOWN))
-                     : "ebx", "esi", "memory");
-  } ENDTRY
+  /* Stack segment limit violations are #SS(0) (5.3, Vol. 2 PUSH). Done at
+   * CPL 3 so that the #SS is delivered on the ring-0 stack from the TSS; at
+   * CPL 0 the CPU would push the exception frame through the same faulting
+   * stack (#SS, then #DF, then shutdown). */
+  run_ring3(r3_push_expand_down, 0x2);
   check_fault("PUSH below an expand-down stack limit: #SS(0)", 12, 0);
   /* 3.4.5.1 / 5.5: writes to read-only data and to code are #GP(0); reads
    * of execute-only code are #GP(0). */

@@ -86,7 +86,6 @@ void test_main(void) {
   WRITE_CR(0, READ_CR(0) & ~CR0_WP);
   TRY { *(volatile uint32_t *)LIN_PT = 2; } ENDTRY
   check_fault("CPL0 write to a read-only page with WP=0: allowed", -1, 0);
-  run_ring3(r3_write, 0x2);
   pt[0] = (uint32_t)frames[0] | PG_P | PG_RW | PG_US;
   __asm__ volatile("invlpg (%0)" ::"r"(LIN_PT) : "memory");
 
