@@ -3,7 +3,11 @@
 // interpreter (twice: through Interpreter::run() and through step()); every
 // register, the defined status flags, DF and the data area must agree.
 //
-//   host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--with-arpl]
+//   host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--with-arpl] [--single-step]
+//
+// --single-step compares every sequence instruction by instruction (the
+// helper runs it with TF set; tx86 through step()): slower, and it checks the
+// intermediate states that the end state may hide.
 //
 // The run seed is fixed (kDefaultSeed) so that the test is deterministic; set
 // TX86_ORACLE_SEED (or --seed) to explore other sequences. Sequence i of a
@@ -39,10 +43,11 @@ struct Options {
   uint64_t batch = 2000;
   uint64_t max_reports = 5;
   GeneratorOptions generator;
+  bool single_step = false;  // compare instruction by instruction (slow)
 };
 
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr, "host_oracle: %s\nusage: host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--max-reports N] [--with-arpl]\n", msg);
+  std::fprintf(stderr, "host_oracle: %s\nusage: host_oracle --helper PATH [--count N] [--seed S] [--index I] [--batch N] [--max-reports N] [--with-arpl] [--single-step]\n", msg);
   std::exit(2);
 }
 
@@ -71,6 +76,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--batch") o.batch = parse_number(value(), "batch");
     else if (a == "--max-reports") o.max_reports = parse_number(value(), "max-reports");
     else if (a == "--with-arpl") o.generator.arpl = true;
+    else if (a == "--single-step") o.single_step = true;
     else usage(("unknown argument " + a).c_str());
   }
   if (o.helper.empty()) usage("--helper is required");
@@ -111,9 +117,34 @@ int main(int argc, char** argv) {
       return batch;
     };
     const auto t0 = std::chrono::steady_clock::now();
+    if (o.single_step) {
+      uint64_t divergent = 0;
+      for (uint64_t i = first; i < first + count; ++i) {
+        const Sequence seq = generate(sequence_seed(o.seed, i), o.generator);
+        std::vector<OracleStep> native_steps;
+        const OracleOutput traced = helper.trace(seq, native_steps);
+        CollectingTrace tx86_trace(seq);
+        runner.run(seq, DriveMode::kStep, &tx86_trace);
+        std::string where = traced.signal != 0 ? "native run faulted (generator bug)\n"
+                                               : first_divergence(seq, native_steps, tx86_trace.steps);
+        if (where.empty()) continue;
+        if (++divergent <= o.max_reports) {
+          std::printf("DIVERGENCE seed=%#" PRIx64 " index=%" PRIu64 ": %s", o.seed, i, where.c_str());
+          std::printf("%s%s", initial_state(seq).c_str(), listing(seq).c_str());
+        }
+      }
+      std::printf("host-oracle: %" PRIu64 " sequences single-stepped, %" PRIu64 " divergent, seed %#" PRIx64 "\n",
+                  count, divergent, o.seed);
+      return divergent == 0 ? 0 : 1;
+    }
     double tx86_seconds = 0;
     uint64_t mismatches = 0, native_faults = 0, tx86_steps = 0, done = 0;
     uint64_t start = first;
+    // The first mismatch gets a single-step comparison once no batch is in
+    // flight (the helper runs one thing at a time).
+    bool have_first = false;
+    uint64_t first_index = 0;
+    Sequence first_bad;
     std::vector<Sequence> current = make_batch(start);
     helper.send(current);
     while (!current.empty()) {
@@ -135,6 +166,11 @@ int main(int argc, char** argv) {
         if (diffs.empty()) continue;
         ++mismatches;
         if (native[k].signal != 0) ++native_faults;
+        if (!have_first && native[k].signal == 0) {
+          have_first = true;
+          first_index = start + k;
+          first_bad = current[k];
+        }
         // The first report carries tx86's instruction trace; the rest only
         // their listings (replay them with --index for a trace).
         if (mismatches <= o.max_reports && o.index < 0) report(o, start + k, current[k], diffs, runner, mismatches == 1);
@@ -143,6 +179,16 @@ int main(int argc, char** argv) {
       done += current.size();
       start = next_start;
       current = std::move(next);
+    }
+    if (have_first) {
+      std::vector<OracleStep> native_steps;
+      const OracleOutput traced = helper.trace(first_bad, native_steps);
+      CollectingTrace tx86_steps_trace(first_bad);
+      runner.run(first_bad, DriveMode::kStep, &tx86_steps_trace);
+      std::printf("single-stepped index %" PRIu64 " (natively with TF, tx86 with step()): ", first_index);
+      const std::string where = first_divergence(first_bad, native_steps, tx86_steps_trace.steps);
+      if (traced.signal != 0) std::printf("native single-step run failed (signal %u)\n", traced.signal);
+      else std::printf("%s", where.empty() ? "no difference in registers or defined flags (memory only?)\n" : where.c_str());
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("host-oracle: %" PRIu64 " sequences, %" PRIu64 " mismatches (%" PRIu64

@@ -12,7 +12,7 @@ extern char** environ;
 
 namespace tx86::oracle {
 
-static_assert(sizeof(OracleInput) == 40 + kDataBytes, "OracleInput layout differs from the helper's");
+static_assert(sizeof(OracleInput) == 44 + kDataBytes, "OracleInput layout differs from the helper's");
 static_assert(sizeof(OracleOutput) == 44 + kDataBytes, "OracleOutput layout differs from the helper's");
 
 namespace {
@@ -81,21 +81,45 @@ NativeHelper::~NativeHelper() {
   }
 }
 
+namespace {
+
+void append_input(std::vector<uint8_t>& buf, const Sequence& s, bool trace) {
+  OracleInput in{};
+  in.code_bytes = static_cast<uint32_t>(s.code.size());
+  in.trace = trace ? 1 : 0;
+  for (int r = 0; r < 8; ++r) in.gpr[r] = s.gpr[r];
+  in.eflags = s.eflags;
+  std::memcpy(in.data, s.data.data(), kDataBytes);
+  const auto* p = reinterpret_cast<const uint8_t*>(&in);
+  buf.insert(buf.end(), p, p + sizeof in);
+  buf.insert(buf.end(), s.code.begin(), s.code.end());
+}
+
+}  // namespace
+
+OracleOutput NativeHelper::trace(const Sequence& seq, std::vector<OracleStep>& steps) {
+  if (outstanding_ != 0) throw std::logic_error("native helper: trace() with a batch outstanding");
+  std::vector<uint8_t> buf(4);
+  const uint32_t one = 1;
+  std::memcpy(buf.data(), &one, 4);
+  append_input(buf, seq, true);
+  write_all(to_helper_, buf.data(), buf.size());
+  OracleOutput out;
+  read_all(from_helper_, &out, sizeof out);
+  uint32_t n = 0;
+  read_all(from_helper_, &n, sizeof n);
+  if (n > ORACLE_MAX_STEPS) throw std::runtime_error("native helper: bad trace length");
+  steps.resize(n);
+  read_all(from_helper_, steps.data(), n * sizeof(OracleStep));
+  return out;
+}
+
 void NativeHelper::send(const std::vector<Sequence>& batch) {
   if (outstanding_ != 0) throw std::logic_error("native helper: a batch is already outstanding");
   std::vector<uint8_t> buf;
   const uint32_t count = static_cast<uint32_t>(batch.size());
   buf.insert(buf.end(), reinterpret_cast<const uint8_t*>(&count), reinterpret_cast<const uint8_t*>(&count) + 4);
-  for (const Sequence& s : batch) {
-    OracleInput in{};
-    in.code_bytes = static_cast<uint32_t>(s.code.size());
-    for (int r = 0; r < 8; ++r) in.gpr[r] = s.gpr[r];
-    in.eflags = s.eflags;
-    std::memcpy(in.data, s.data.data(), kDataBytes);
-    const auto* p = reinterpret_cast<const uint8_t*>(&in);
-    buf.insert(buf.end(), p, p + sizeof in);
-    buf.insert(buf.end(), s.code.begin(), s.code.end());
-  }
+  for (const Sequence& s : batch) append_input(buf, s, false);
   write_all(to_helper_, buf.data(), buf.size());
   outstanding_ = batch.size();
 }

@@ -26,6 +26,9 @@ class NativeHelper {
   // Waits for the results of the outstanding batch. Throws std::runtime_error
   // if the helper died.
   std::vector<OracleOutput> receive();
+  // Runs one sequence single-stepped (no batch may be outstanding): its
+  // result and the state after every instruction.
+  OracleOutput trace(const Sequence& seq, std::vector<OracleStep>& steps);
 
  private:
   pid_t pid_ = -1;

@@ -30,7 +30,8 @@
 #error "native_helper must be built for i386 (-m32)"
 #endif
 
-_Static_assert(sizeof(struct OracleInput) == 40 + ORACLE_DATA_BYTES, "OracleInput layout");
+_Static_assert(sizeof(struct OracleInput) == 44 + ORACLE_DATA_BYTES, "OracleInput layout");
+_Static_assert(sizeof(struct OracleStep) == 40, "OracleStep layout");
 _Static_assert(sizeof(struct OracleOutput) == 44 + ORACLE_DATA_BYTES, "OracleOutput layout");
 
 struct OracleContext {
@@ -50,9 +51,52 @@ static sigjmp_buf fault_return;
 static volatile sig_atomic_t fault_signal;
 static volatile uint32_t fault_eip;
 
+/* Single-step tracing (a diagnosis aid: the parent asks for it only for a
+ * sequence that mismatched). */
+static int tracing;
+static uint32_t trace_code_end;
+static uint32_t trace_prev_eip;
+static struct OracleStep trace_steps[ORACLE_MAX_STEPS];
+static uint32_t trace_count;
+
+static void on_trap(ucontext_t* uctx) {
+  greg_t* g = uctx->uc_mcontext.gregs;
+  const uint32_t eip = (uint32_t)g[REG_EIP];
+  if (eip == (uint32_t)(uintptr_t)&oracle_exit) {
+    g[REG_EFL] &= ~0x100; /* stop stepping: back in the helper */
+    return;
+  }
+  if (eip < ORACLE_CODE_ADDR || eip > trace_code_end) return; /* the trampoline */
+  /* A PUSHF just pushed TF=1: make the image what an untraced run pushes. */
+  if (trace_count > 0) {
+    const uint8_t* p = (const uint8_t*)(uintptr_t)trace_prev_eip;
+    while (*p == 0x66 || *p == 0x26 || *p == 0x2E || *p == 0x36 || *p == 0x3E) ++p;
+    if (*p == 0x9C) *(uint8_t*)(uintptr_t)((uint32_t)g[REG_UESP] + 1) &= (uint8_t)~0x01;
+  }
+  trace_prev_eip = eip;
+  if (trace_count < ORACLE_MAX_STEPS) {
+    struct OracleStep* st = &trace_steps[trace_count++];
+    st->eip = eip;
+    st->gpr[0] = (uint32_t)g[REG_EAX];
+    st->gpr[1] = (uint32_t)g[REG_ECX];
+    st->gpr[2] = (uint32_t)g[REG_EDX];
+    st->gpr[3] = (uint32_t)g[REG_EBX];
+    st->gpr[4] = (uint32_t)g[REG_UESP];
+    st->gpr[5] = (uint32_t)g[REG_EBP];
+    st->gpr[6] = (uint32_t)g[REG_ESI];
+    st->gpr[7] = (uint32_t)g[REG_EDI];
+    st->eflags = (uint32_t)g[REG_EFL] & ~0x100u;
+  }
+  g[REG_EFL] |= 0x100; /* POPF may have cleared TF: keep stepping */
+}
+
 static void on_fault(int sig, siginfo_t* info, void* uctx_void) {
   (void)info;
   ucontext_t* uctx = (ucontext_t*)uctx_void;
+  if (sig == SIGTRAP && tracing) {
+    on_trap(uctx);
+    return;
+  }
   fault_signal = sig;
   fault_eip = (uint32_t)uctx->uc_mcontext.gregs[REG_EIP];
   siglongjmp(fault_return, 1);
@@ -109,6 +153,10 @@ static void run_one(const struct OracleInput* in, const uint8_t* code, struct Or
   memset(&ctx, 0, sizeof ctx);
   memcpy(ctx.in_gpr, in->gpr, sizeof ctx.in_gpr);
   ctx.in_eflags = in->eflags;
+  tracing = in->trace != 0;
+  trace_count = 0;
+  trace_code_end = ORACLE_CODE_ADDR + in->code_bytes;
+  if (tracing) ctx.in_eflags |= 0x100;
   ctx.entry = ORACLE_CODE_ADDR;
 
   memset(out, 0, sizeof *out);
@@ -120,6 +168,7 @@ static void run_one(const struct OracleInput* in, const uint8_t* code, struct Or
     out->signal = (uint32_t)fault_signal;
     out->fault_eip = fault_eip;
   }
+  tracing = 0;
   memcpy(out->data, (void*)(uintptr_t)ORACLE_DATA_ADDR, ORACLE_DATA_BYTES);
 }
 
@@ -174,10 +223,21 @@ int main(void) {
     for (uint32_t i = 0; i < count; ++i) {
       struct OracleInput in;
       memcpy(&in, batch + pos, sizeof in);
+      if (in.trace && count != 1) {
+        fprintf(stderr, "native_helper: a traced sequence must come alone in its batch\n");
+        return 2;
+      }
       run_one(&in, batch + pos + sizeof in, &results[i]);
       pos += sizeof in + in.code_bytes;
+      if (in.trace) {
+        write_full(&results[i], sizeof results[i]);
+        write_full(&trace_count, sizeof trace_count);
+        write_full(trace_steps, trace_count * sizeof trace_steps[0]);
+      }
     }
-    write_full(results, count * sizeof *results);
+    struct OracleInput first;
+    memcpy(&first, batch, sizeof first);
+    if (!first.trace) write_full(results, count * sizeof *results);
   }
   free(batch);
   free(results);

@@ -36,6 +36,7 @@
 /* One sequence, parent -> helper; followed by code_bytes bytes of code. */
 struct OracleInput {
   uint32_t code_bytes;
+  uint32_t trace; /* nonzero: single-step it (TF) and send the steps too */
   uint32_t gpr[8]; /* EAX ECX EDX EBX ESP EBP ESI EDI */
   uint32_t eflags;
   uint8_t data[ORACLE_DATA_BYTES];
@@ -50,7 +51,17 @@ struct OracleOutput {
   uint8_t data[ORACLE_DATA_BYTES];
 };
 
+/* The state after one single-stepped instruction (the first record is the
+ * state at the first instruction). TF is masked out of eflags. */
+struct OracleStep {
+  uint32_t eip;
+  uint32_t gpr[8];
+  uint32_t eflags;
+};
+#define ORACLE_MAX_STEPS 4096u
+
 /* A batch: uint32_t count, then count inputs; the helper answers with count
- * outputs. count == 0 ends the helper. */
+ * outputs, each followed, if its input asked for a trace, by uint32_t n and n
+ * OracleSteps. count == 0 ends the helper. */
 
 #endif

@@ -80,3 +80,23 @@ TEST_CASE("oracle reports a sequence that faults in tx86", "[host_oracle]") {
     CHECK_FALSE(r.problem.empty());
   }
 }
+
+TEST_CASE("oracle locates the first divergence of two traces", "[host_oracle]") {
+  Sequence s = hand_made({0x40, 0x41, 0x42});  // inc eax; inc ecx; inc edx
+  s.insns = {{0, 1, "inc", 0}, {1, 1, "inc", kFlagAf}, {2, 1, "inc", 0}};
+  std::vector<OracleStep> native(4);
+  for (uint32_t j = 0; j < 4; ++j) native[j].eip = kCodeAddr + j;
+  std::vector<OracleStep> tx86 = native;
+  CHECK(first_divergence(s, native, tx86).empty());
+  tx86[2].eflags ^= kFlagAf;  // undefined after the second inc: ignored
+  CHECK(first_divergence(s, native, tx86).empty());
+  tx86[2].gpr[1] = 5;
+  const std::string where = first_divergence(s, native, tx86);
+  CHECK(where.find("00200fc1") != std::string::npos);
+  tx86 = native;
+  tx86.pop_back();
+  CHECK(first_divergence(s, native, tx86).find("tx86 stops") != std::string::npos);
+  // REP iterations (repeated EIPs) collapse.
+  native.insert(native.begin() + 2, native[1]);
+  CHECK(first_divergence(s, native, native).empty());
+}

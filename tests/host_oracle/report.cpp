@@ -2,6 +2,7 @@
 
 #include <capstone/capstone.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tx86::oracle {
@@ -86,6 +87,77 @@ std::vector<std::string> differences(const Sequence& seq, const OracleOutput& na
   }
   if (total > shown) out.push_back(format("... %u data bytes differ in all", total));
   return out;
+}
+
+CollectingTrace::CollectingTrace(const Sequence& seq)
+    : hlt_eip_(kCodeAddr + static_cast<uint32_t>(seq.code.size())) {
+  OracleStep first{};
+  first.eip = kCodeAddr;
+  for (int r = 0; r < 8; ++r) first.gpr[r] = seq.gpr[r];
+  first.eflags = seq.eflags;
+  steps.push_back(first);
+}
+
+void CollectingTrace::on_instruction(const core::CpuState& before, const x86::Insn&, const uint8_t*,
+                                     const core::CpuState& after) {
+  if (before.eip == hlt_eip_) return;
+  OracleStep st{};
+  st.eip = after.eip;
+  for (int r = 0; r < 8; ++r) st.gpr[r] = after.gpr[r];
+  st.eflags = after.eflags;
+  steps.push_back(st);
+}
+
+namespace {
+
+// REP iterations leave EIP on the instruction: keep the first state of every
+// run of equal EIPs (the state before the instruction) and drop the rest.
+std::vector<OracleStep> boundaries(const std::vector<OracleStep>& in) {
+  std::vector<OracleStep> out;
+  for (const OracleStep& s : in)
+    if (out.empty() || out.back().eip != s.eip) out.push_back(s);
+  return out;
+}
+
+std::string regs(const OracleStep& s) {
+  std::string out = format("EIP=%08x", s.eip);
+  for (int r = 0; r < 8; ++r) out += format(" %s=%08x", kRegNames[r], s.gpr[r]);
+  return out + format(" EFLAGS=%08x", s.eflags);
+}
+
+}  // namespace
+
+std::string first_divergence(const Sequence& seq, std::vector<OracleStep> native, std::vector<OracleStep> tx86) {
+  native = boundaries(native);
+  tx86 = boundaries(tx86);
+  const size_t n = std::min(native.size(), tx86.size());
+  for (size_t j = 1; j < n; ++j) {
+    const uint32_t executed = native[j - 1].eip;
+    uint32_t undefined = kStatusFlags;  // unknown instruction: compare no status flag
+    std::string line = "?";
+    for (const GeneratedInsn& g : seq.insns)
+      if (kCodeAddr + g.offset == executed) {
+        undefined = g.undefined_after;
+        line = g.mnemonic;
+      }
+    const uint32_t mask = kComparedFlags & ~undefined;
+    bool same = native[j].eip == tx86[j].eip && ((native[j].eflags ^ tx86[j].eflags) & mask) == 0;
+    for (int r = 0; r < 8; ++r) same = same && native[j].gpr[r] == tx86[j].gpr[r];
+    if (same) continue;
+    return format("first divergence after the instruction at %08x (%s); flags compared: %s\n", executed, line.c_str(),
+                  flag_names(mask).c_str()) +
+           "    native " + regs(native[j]) + "\n    tx86   " + regs(tx86[j]) + "\n";
+  }
+  if (native.size() != tx86.size()) {
+    const bool tx86_short = tx86.size() < native.size();
+    const uint32_t at = (tx86_short ? tx86 : native).back().eip;
+    std::string name = "?";
+    for (const GeneratedInsn& g : seq.insns)
+      if (kCodeAddr + g.offset == at) name = g.mnemonic;
+    return format("the traces agree for %zu states; then %s stops at %08x (%s)\n", n, tx86_short ? "tx86" : "native",
+                  at, name.c_str());
+  }
+  return "";
 }
 
 void PrintingTrace::on_instruction(const core::CpuState& before, const x86::Insn& insn, const uint8_t*,
