@@ -336,7 +336,9 @@ DecodeStatus decode(const uint8_t* bytes, size_t size, const DecodeOptions& opts
   if (out.mnemonic == Mnemonic::kEnter) out.enter_level = static_cast<uint8_t>(out.ops[1].imm);
 
   // LOCK is legal only on a lockable row whose destination is memory (SDM Vol. 2, LOCK).
-  if ((prefixes & kPrefixLock) && !((row.attrs & kAttrLockable) && out.ops[0].kind == OperandKind::kMem))
+  // The 80286 does not check: it asserts LOCK# for any instruction (the
+  // SingleStepTests 80286 vectors run "lock push di" and "lock dec bh").
+  if (!is286 && (prefixes & kPrefixLock) && !((row.attrs & kAttrLockable) && out.ops[0].kind == OperandKind::kMem))
     return fail(DecodeStatus::kInvalid);
   out.prefixes = prefixes;
   out.length = static_cast<uint8_t>(r.pos());

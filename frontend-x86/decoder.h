@@ -14,7 +14,8 @@ namespace tx86::x86 {
 
 // The longest instruction any model accepts (SDM Vol. 2, 2.3.11).
 inline constexpr size_t kMaxInsnLength = 15;
-// The 80286 limit (80286 Programmer's Reference, 2.4: longer raises #UD).
+// The 80286 limit: longer instructions raise #GP(0) (the SingleStepTests
+// 80286 vectors: every 11-byte instruction ends in vector 13).
 inline constexpr size_t k286MaxInsnLength = 10;
 
 // Decodes the instruction starting at bytes[0]. `size` is how many bytes are

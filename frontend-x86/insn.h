@@ -134,7 +134,8 @@ struct Insn {
 // model (which opcodes exist, how long an instruction may be).
 enum class CodeSize : uint8_t { k16, k32 };
 enum class CpuModel : uint8_t {
-  k286,  // 80286: no 386 opcodes or 66/67/64/65 prefixes, 10-byte limit (#UD)
+  k286,  // 80286: no 386 opcodes or 66/67/64/65 prefixes, 10-byte limit (#GP),
+         // LOCK allowed on any instruction
   k386,  // 80386: + 32-bit operands/addressing, FS/GS, 0F 80..BF, MOV CRn/DRn/TRn
          // (each model has the table rows marked for it: opcode_table.h, ModelMask)
   k486,      // 80486: + BSWAP, XADD, CMPXCHG, INVLPG, INVD/WBINVD, CPUID
@@ -150,7 +151,8 @@ struct DecodeOptions {
 enum class DecodeStatus : uint8_t {
   kOk,
   kInvalid,        // no such instruction (or LOCK where not allowed): #UD
-  kTooLong,        // past the length limit: #GP(0) (386+) or #UD (286)
+  kTooLong,        // past the length limit: #GP(0) (the 80286 too: its hardware
+                   // vectors raise vector 13 for 11-byte instructions)
   kNeedMoreBytes,  // `size` bytes did not hold the whole instruction
 };
 

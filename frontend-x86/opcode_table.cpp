@@ -132,6 +132,7 @@ constexpr OpcodeRow make_row(uint8_t map, uint8_t opcode, uint8_t reg, ModClass 
     if (!found) throw "opcodes.def: unknown operand token";
   }
   r.has_modrm = mod != ModClass::kNone;
+  if (mod == ModClass::kReg) r.attrs |= kAttrNoModrmMemory;
   if (any_modrm && !r.has_modrm) throw "opcodes.def: ModRM operand in a row without ModRM";
   // String instructions name no operands (their memory operands are implicit).
   if (attrs & kAttrStringOp) r.num_operands = 0;

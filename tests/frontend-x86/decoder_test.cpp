@@ -284,11 +284,14 @@ TEST_CASE("80286 model", "[decoder]") {
   CHECK(dec({0x0F, 0x00, 0x18}, k16, k286).insn.mnemonic == Mnemonic::kLtr);
   CHECK(dec({0x63, 0xC0}, k16, k286).insn.mnemonic == Mnemonic::kArpl);
   CHECK(dec({0xC8, 0, 0, 0}, k16, k286).insn.mnemonic == Mnemonic::kEnter);
+  // The 80286 asserts LOCK# for any instruction (hardware vectors: "lock push di").
+  CHECK(dec({0xF0, 0x57}, k16, k286).status == DecodeStatus::kOk);
+  CHECK(dec({0xF0, 0x57}, k16).status == DecodeStatus::kInvalid);
   std::vector<uint8_t> b(9, 0x2E);
   b.push_back(0x90);
   CHECK(dec(b, k16, k286).status == DecodeStatus::kOk);  // 10 bytes
   b.insert(b.begin(), 0x2E);
-  CHECK(dec(b, k16, k286).status == DecodeStatus::kTooLong);  // 11 bytes: #UD on the 286
+  CHECK(dec(b, k16, k286).status == DecodeStatus::kTooLong);  // 11 bytes: #GP on the 286
   CHECK(dec(b, k16).status == DecodeStatus::kOk);
 }
 
