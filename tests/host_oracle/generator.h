@@ -6,9 +6,9 @@
 // tx86 (tx86_runner.h); the test compares what both leave behind.
 //
 // Rules the generator keeps (and asserts):
-// - memory operands stay inside the data area; the reserved base register
-//   (EBX or EBP, or none) and ESP are never written except by balanced
-//   PUSH/POP;
+// - memory operands stay inside the data area (locked ones within a cache
+//   line); the reserved base register (EBX or EBP, or none) and ESP are never
+//   written except by balanced PUSH/POP, PUSHAD/POPAD and ENTER/LEAVE;
 // - no instruction reads a flag that an earlier one left undefined;
 //   `undefined_flags` masks what is still undefined at the end;
 // - no register ends up undefined (BSF/BSR never see a zero source, SHLD/SHRD

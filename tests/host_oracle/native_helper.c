@@ -12,6 +12,10 @@
  * A sequence that faults (a generator bug: the generator promises sequences
  * that cannot fault) is caught with a signal handler on an alternate stack and
  * reported with its signal and EIP; the helper carries on.
+ *
+ * On request (OracleInput.trace, one sequence per batch) a sequence runs with
+ * TF set and the SIGTRAP handler records the state after every instruction,
+ * for the parent's first-divergence report.
  */
 #define _GNU_SOURCE
 #include <errno.h>
