@@ -134,8 +134,14 @@ bool divide(ExecContext& c, const Insn& i) {
   T d;
   if (!read_op(c, i, i.ops[0], d)) return false;
   T q, r;
-  const bool ok = is_signed ? sem::idiv<T>(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r)
-                            : sem::div<T>(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r);
+  bool ok;
+  if constexpr (is_signed && sizeof(T) == 1) {
+    ok = c.cpu.model() <= x86::CpuModel::k386 ? sem::idiv8_286(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r)
+                                              : sem::idiv<T>(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r);
+  } else {
+    ok = is_signed ? sem::idiv<T>(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r)
+                   : sem::div<T>(acc_high<T>(c.s), acc_low<T>(c.s), d, q, r);
+  }
   // #DE is a fault: the pushed return address is the DIV itself (286+).
   if (!ok) return c.cpu.raise(kDE);
   set_acc<T>(c.s, q, r);

@@ -30,7 +30,15 @@ inline uint8_t base_of(const Insn& i) { return i.num_operands > 0 ? uint8_t(i.op
 
 bool aam(ExecContext& c, const Insn& i) {
   uint16_t ax;
-  if (!sem::aam(c.s.reg16(x86::kEax), base_of(i), ax, c.s.eflags)) return c.cpu.raise(kDE);
+  if (!sem::aam(c.s.reg16(x86::kEax), base_of(i), ax, c.s.eflags)) {
+    // AAM 0 on the 80286 sets SF, ZF and PF before raising #DE, as from
+    // AL >> 1 (the two AAM 0 vectors of the SingleStepTests 80286 set both
+    // agree with that; AF, CF and OF are undefined there).
+    if (c.cpu.model() == x86::CpuModel::k286)
+      sem::set_arith(c.s.eflags, (c.s.eflags & (x86::kAF | x86::kCF | x86::kOF)) |
+                                     sem::szp(uint8_t(c.s.reg8(x86::kEax) >> 1)));
+    return c.cpu.raise(kDE);
+  }
   c.s.set_reg16(x86::kEax, ax);
   return true;
 }

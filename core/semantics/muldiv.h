@@ -69,4 +69,23 @@ inline bool idiv(T high, T low, T divisor, T& quotient, T& remainder) {
   return true;
 }
 
+// IDIV r/m8 as the 80286 and 80386 execute it. Where the true quotient
+// overflows, these CPUs still complete (no #DE) in one case: when the
+// dividend with bit 14 inverted gives a quotient of exactly -128; they then
+// return that division's quotient (80h) and remainder. Derived from the
+// hardware vectors (SingleStepTests 80286 F6.7: the rule separates all 498
+// overflowing cases, 2 completing and 496 raising #DE, with no exception) and
+// reported for the 386EX vectors as well (SingleStepTests/80386 issue 3).
+// Otherwise exactly idiv<uint8_t>.
+inline bool idiv8_286(uint8_t high, uint8_t low, uint8_t divisor, uint8_t& quotient, uint8_t& remainder) {
+  if (idiv<uint8_t>(high, low, divisor, quotient, remainder)) return true;
+  if (divisor == 0) return false;
+  const int32_t n = static_cast<int16_t>(((high << 8) | low) ^ 0x4000);
+  const int32_t d = static_cast<int8_t>(divisor);
+  if (n / d != -128) return false;
+  quotient = 0x80;
+  remainder = static_cast<uint8_t>(n % d);
+  return true;
+}
+
 }  // namespace tx86::core::sem

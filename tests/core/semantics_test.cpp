@@ -178,3 +178,22 @@ TEST_CASE("bit tests and scans", "[semantics]") {
   CHECK(idx == 7);
   CHECK(bswap(0x11223344u) == 0x44332211u);
 }
+
+TEST_CASE("IDIV r/m8 on the 286/386 completes an overflowing division when AX^4000h gives -128") {
+  uint8_t q = 0, r = 0;
+  // The two hardware cases of SingleStepTests 80286 F6.7 (indexes 952, 2653).
+  REQUIRE(idiv8_286(0x81, 0xC1, 0x7C, q, r));
+  CHECK(q == 0x80);
+  CHECK(r == 0xC1);
+  REQUIRE(idiv8_286(0xB0, 0xE3, 0x1E, q, r));
+  CHECK(q == 0x80);
+  CHECK(r == 0xE3);
+  // Ordinary overflow still raises #DE (hardware: F6.7 index with AX=16FA, 0D5h).
+  CHECK_FALSE(idiv8_286(0x16, 0xFA, 0xD5, q, r));
+  CHECK_FALSE(idiv8_286(0x12, 0x34, 0x00, q, r));
+  // In-range divisions are plain IDIV; later CPUs raise #DE for the quirk cases.
+  REQUIRE(idiv8_286(0xFF, 0x9C, 0x0A, q, r));  // -100 / 10
+  CHECK(q == 0xF6);
+  CHECK(r == 0x00);
+  CHECK_FALSE(idiv<uint8_t>(0x81, 0xC1, 0x7C, q, r));
+}

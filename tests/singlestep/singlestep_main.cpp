@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/singlestep/capture_errata.h"
 #include "tests/singlestep/moo_reader.h"
 #include "tests/singlestep/singlestep_runner.h"
 #include "tests/singlestep/suite_metadata.h"
@@ -42,18 +43,21 @@ struct Options {
   unsigned max_shown = 3;
   bool stop_on_first = false;
   bool skip_if_missing = false;
+  bool include_errata = false;
 };
 
 constexpr const char* kUsage =
     "usage: tx86-singlestep DIR [--cpu 286|386] [--verbose|-v] [--filter GLOB]\n"
     "                       [--max-failures-shown N] [--stop-on-first] [--skip-if-missing]\n"
+    "                       [--include-errata]\n"
     "Runs every *.MOO.gz SingleStepTests file in DIR on the tx86 interpreter.\n"
     "  --cpu 286|386            CPU model (default: the cpu field of each file's MOO header)\n"
     "  -v, --verbose            explain every failing test\n"
     "  --filter GLOB            only files whose name or stem matches (e.g. 'F6.*', '0?')\n"
     "  --max-failures-shown N   failures explained per file (default 3)\n"
     "  --stop-on-first          stop at the first failing test\n"
-    "  --skip-if-missing        exit 77 (skip) if DIR has no vectors, unless CI=true\n";
+    "  --skip-if-missing        exit 77 (skip) if DIR has no vectors, unless CI=true\n"
+    "  --include-errata         also run the vectors listed as capture errors (capture_errata.h)\n";
 
 [[noreturn]] void usage_error(const std::string& msg) {
   std::fprintf(stderr, "tx86-singlestep: error: %s (try --help)\n", msg.c_str());
@@ -92,6 +96,8 @@ Options parse_args(int argc, char** argv) {
       o.stop_on_first = true;
     } else if (a == "--skip-if-missing") {
       o.skip_if_missing = true;
+    } else if (a == "--include-errata") {
+      o.include_errata = true;
     } else if (a.starts_with("-") && a != "-") {
       usage_error("unknown option '" + a + "'");
     } else if (have_dir) {
@@ -139,7 +145,7 @@ std::string bytes_hex(const std::vector<uint8_t>& b) {
 }
 
 struct Totals {
-  uint64_t passed = 0, failed = 0, skipped = 0;
+  uint64_t passed = 0, failed = 0, skipped = 0, errata = 0;
   bool error = false;
   bool stop = false;
 };
@@ -180,7 +186,7 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
   ss::FileRunner& runner = *runner_slot;
   runner.begin_file();
 
-  uint64_t passed = 0, failed = 0, skipped = 0;
+  uint64_t passed = 0, failed = 0, skipped = 0, errata = 0;
   std::map<std::string, uint64_t> reasons;
   std::string details;
   unsigned shown = 0;
@@ -189,6 +195,14 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
     if (md.revoked_count() != 0 && md.revoked(t.hash_hex())) {
       ++skipped;
       continue;
+    }
+    if (!o.include_errata) {
+      if (const ss::CaptureErratum* e = ss::find_capture_erratum(t.hash_hex())) {
+        ++errata;
+        std::printf("  excluded %s (index %u) as a capture error: %.*s\n", name.c_str(), t.index,
+                    static_cast<int>(e->reason.size()), e->reason.data());
+        continue;
+      }
     }
     bool want = o.verbose || shown < o.max_shown || (o.stop_on_first && failed == 0);
     ss::TestOutcome r = runner.run(t, ctx, want);
@@ -214,6 +228,7 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
 
   std::string line = name + ": " + std::to_string(passed) + " passed, " + std::to_string(failed) + " failed";
   if (skipped) line += ", " + std::to_string(skipped) + " skipped (revoked)";
+  if (errata) line += ", " + std::to_string(errata) + " excluded (capture errors)";
   if (!reasons.empty()) {
     std::vector<std::pair<std::string, uint64_t>> sorted(reasons.begin(), reasons.end());
     std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.second > b.second; });
@@ -230,6 +245,7 @@ void run_file(const Options& o, const fs::path& path, const ss::SuiteMetadata& m
   totals.passed += passed;
   totals.failed += failed;
   totals.skipped += skipped;
+  totals.errata += errata;
 }
 
 }  // namespace
@@ -292,6 +308,9 @@ int main(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("time: %.1f s for %zu files\n", seconds, files_run);
   if (totals.skipped) std::printf("skipped: %llu revoked tests\n", static_cast<unsigned long long>(totals.skipped));
+  if (totals.errata)
+    std::printf("excluded: %llu tests listed as capture errors (see capture_errata.h; --include-errata runs them)\n",
+                static_cast<unsigned long long>(totals.errata));
   std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(totals.passed),
               static_cast<unsigned long long>(totals.failed));
   if (totals.error) return kExitError;
