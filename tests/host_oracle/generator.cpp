@@ -134,7 +134,8 @@ Sequence generate(uint64_t seed, const GeneratorOptions& options) {
     // Centred so that disp8 reaches the scratch area both ways.
     s.gpr[s.reserved_base] = kDataAddr + 0x80 + rng.below(kScratchBytes - 0x100 + 1);
   }
-  s.eflags = 0x202 | (rng.u32() & kComparedFlags);
+  s.eflags = 0x202 | (rng.u32() & (kStatusFlags | kFlagDf));
+  s.cpl3 = rng.chance(50);
   for (uint8_t& byte : s.data) byte = rng.chance(20) ? static_cast<uint8_t>(rng.interesting(1)) : static_cast<uint8_t>(rng.u32());
 
   SequenceBuilder builder(rng, s);

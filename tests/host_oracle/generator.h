@@ -35,7 +35,12 @@ inline constexpr uint32_t kMaxSequenceBytes = ORACLE_MAX_SEQUENCE_BYTES;
 inline constexpr uint32_t kFlagCf = 1u << 0, kFlagPf = 1u << 2, kFlagAf = 1u << 4, kFlagZf = 1u << 6,
                           kFlagSf = 1u << 7, kFlagDf = 1u << 10, kFlagOf = 1u << 11;
 inline constexpr uint32_t kStatusFlags = kFlagCf | kFlagPf | kFlagAf | kFlagZf | kFlagSf | kFlagOf;
-inline constexpr uint32_t kComparedFlags = kStatusFlags | kFlagDf;
+// The system bits POPF may load (SDM Vol. 2, POPF): at CPL 3 with IOPL 0
+// (the host process, and tx86 for cpl3 sequences) IF and IOPL keep their
+// values, NT and ID take the image's. TF, AC and the V86 bits are never set.
+inline constexpr uint32_t kFlagIf = 1u << 9, kFlagIopl = 3u << 12, kFlagNt = 1u << 14, kFlagId = 1u << 21;
+inline constexpr uint32_t kSystemFlags = kFlagIf | kFlagIopl | kFlagNt | kFlagId;
+inline constexpr uint32_t kComparedFlags = kStatusFlags | kFlagDf | kSystemFlags | (1u << 8) | (1u << 18);
 
 // One generated instruction, for listings and the Capstone check.
 struct GeneratedInsn {
@@ -54,6 +59,10 @@ struct Sequence {
   std::array<uint8_t, kDataBytes> data{};
   uint32_t undefined_flags = 0;  // status flags undefined at the end
   int reserved_base = -1;        // register that holds a fixed data pointer, or -1
+  // Run tx86 at CPL 3 (DPL-3 flat segments) like the host process; then POPF
+  // images may try to change IF and IOPL. Otherwise CPL 0 and images keep
+  // IF=1, IOPL=0 (which a CPL-0 POPF would load).
+  bool cpl3 = false;
 
   // EFLAGS bits whose final values must agree.
   uint32_t compared_flags() const { return kComparedFlags & ~undefined_flags; }

@@ -315,8 +315,11 @@ bool Families::push_pop() {
       name = w == 4 ? "pushfd" : "pushf";
       e.flags_image = true;
       e.df = b_.df();
-    } else {  // PUSH imm of a valid EFLAGS image (IF=1, IOPL=0, TF=0, AC=0) for POPF
-      const uint32_t image = 0x202 | (rng_.u32() & kComparedFlags);
+    } else {  // PUSH imm of an EFLAGS image for POPF: never TF or AC; at CPL 0
+              // IF=1, IOPL=0, NT=0, ID=0 (what the host's CPL-3 POPF keeps)
+      const uint32_t loadable = kStatusFlags | kFlagDf | (b_.seq().cpl3 ? kSystemFlags : 0);
+      uint32_t image = 0x2 | (rng_.u32() & loadable);
+      if (!b_.seq().cpl3) image |= kFlagIf;
       b_.put_opsize(w);
       b_.put(0x68);
       b_.put_imm(w, image);

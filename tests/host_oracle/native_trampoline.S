@@ -61,7 +61,8 @@ oracle_exit:
         pop dword ptr [eax + 72]
         mov ecx, [oracle_eax]
         mov [eax + 40], ecx
-        cld
+        push 0x202              /* back to a plain EFLAGS (NT, ID, DF clear) */
+        popfd
         pop edi
         pop esi
         pop ebx

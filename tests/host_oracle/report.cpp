@@ -24,7 +24,8 @@ std::string flag_names(uint32_t flags) {
     uint32_t bit;
     const char* name;
   } kFlags[] = {{kFlagCf, "CF"}, {kFlagPf, "PF"}, {kFlagAf, "AF"}, {kFlagZf, "ZF"},
-                {kFlagSf, "SF"}, {kFlagDf, "DF"}, {kFlagOf, "OF"}};
+                {kFlagSf, "SF"}, {1u << 8, "TF"}, {kFlagIf, "IF"}, {kFlagDf, "DF"}, {kFlagOf, "OF"},
+                {kFlagIopl, "IOPL"}, {kFlagNt, "NT"}, {1u << 18, "AC"}, {kFlagId, "ID"}};
   std::string out;
   for (const auto& f : kFlags)
     if (flags & f.bit) {

@@ -35,7 +35,8 @@ void Tx86Runner::load_state(const Sequence& seq) {
   s.eip = kCodeAddr;
   s.eflags = seq.eflags;
   s.cr0 = core::kCr0PE | core::kCr0ET;
-  s.cpl = 0;
+  s.cpl = seq.cpl3 ? 3 : 0;
+  const uint16_t dpl = static_cast<uint16_t>(s.cpl << SegmentCache::kSegDplShift);
   s.halted = false;
   s.interrupt_shadow = false;
   constexpr uint16_t kFlat = SegmentCache::kSegS | SegmentCache::kSegPresent | SegmentCache::kSegDefaultBig |
@@ -43,10 +44,10 @@ void Tx86Runner::load_state(const Sequence& seq) {
   for (int i = 0; i < 6; ++i) {
     SegmentCache& c = s.seg[i];
     const bool code_seg = i == x86::kCs;
-    c.selector = code_seg ? 0x08 : 0x10;
+    c.selector = static_cast<uint16_t>((code_seg ? 0x08 : 0x10) | s.cpl);
     c.base = 0;
     c.limit = 0xFFFFFFFFu;
-    c.attrs = kFlat | (code_seg ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData);
+    c.attrs = static_cast<uint16_t>(kFlat | dpl | (code_seg ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData));
   }
   machine_.cpu().flush_tlb();
 }
@@ -56,7 +57,11 @@ Tx86Result Tx86Runner::run(const Sequence& seq, DriveMode mode, core::TraceSink*
   interp_.set_trace(trace);
   Tx86Result result;
   core::CpuState& s = machine_.cpu().s;
-  if (mode == DriveMode::kRun) {
+  // HLT is privileged: at CPL 3 the run ends when EIP reaches it instead.
+  const uint32_t end = kCodeAddr + static_cast<uint32_t>(seq.code.size());
+  const uint32_t expected_eip = seq.cpl3 ? end : end + 1;
+  auto finished = [&] { return seq.cpl3 ? s.eip == end : s.halted; };
+  if (mode == DriveMode::kRun && !seq.cpl3) {
     // IF=1 and no interrupt controller: run() returns kHalted at the HLT.
     const uint64_t before = machine_.clock().retired();
     const core::StopReason stop = interp_.run(kMaxSteps);
@@ -68,7 +73,18 @@ Tx86Result Tx86Runner::run(const Sequence& seq, DriveMode mode, core::TraceSink*
     else if (stop == core::StopReason::kExitRequested)
       result.problem = "run(): stop requested";
   }
-  while (mode == DriveMode::kStep && !s.halted) {
+  while (mode == DriveMode::kRun && seq.cpl3 && !finished()) {  // run() one instruction at a time
+    if (result.steps++ == kMaxSteps) {
+      result.problem = "run(1): the end not reached after " + std::to_string(kMaxSteps) + " calls";
+      break;
+    }
+    const core::StopReason stop = interp_.run(1);
+    if (stop != core::StopReason::kInstructionLimit) {
+      result.problem = "run(1): stopped early (reason " + std::to_string(static_cast<int>(stop)) + ")";
+      break;
+    }
+  }
+  while (mode == DriveMode::kStep && !finished()) {
     if (result.steps == kMaxSteps) {
       result.problem = "no HLT after " + std::to_string(kMaxSteps) + " steps";
       break;
@@ -90,10 +106,9 @@ Tx86Result Tx86Runner::run(const Sequence& seq, DriveMode mode, core::TraceSink*
     if (r == core::StepResult::kHalted) break;
   }
   interp_.set_trace(nullptr);
-  const uint32_t expected_eip = kCodeAddr + static_cast<uint32_t>(seq.code.size()) + 1;
   if (result.problem.empty() && s.eip != expected_eip) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "halted at EIP %#010x, expected %#010x (after the final HLT)", s.eip, expected_eip);
+    std::snprintf(buf, sizeof buf, "ended at EIP %#010x, expected %#010x", s.eip, expected_eip);
     result.problem = buf;
   }
   for (int r = 0; r < 8; ++r) result.gpr[r] = s.gpr[r];

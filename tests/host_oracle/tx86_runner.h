@@ -1,6 +1,7 @@
 // The tx86 side of the oracle: runs a Sequence in a Machine with the
-// Interpreter, from flat 32-bit protected mode at CPL 0 (CR0.PE, every
-// segment base 0, limit 4 GiB, D/B=1), with the sequence followed by HLT.
+// Interpreter, from flat 32-bit protected mode at CPL 0, or CPL 3 for
+// Sequence::cpl3 (CR0.PE, every segment base 0, limit 4 GiB, D/B=1, DPL =
+// CPL), with the sequence followed by HLT.
 // One Machine is reused for every sequence; loading the code through
 // PhysicalMemory::load() tells the interpreter's decode cache.
 #pragma once
