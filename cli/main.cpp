@@ -14,6 +14,7 @@
 #include "cli/options.h"
 #include "cli/stats.h"
 #include "cli/trace.h"
+#include "core/boot/multiboot.h"
 #include "core/interp/interpreter.h"
 #include "core/machine.h"
 #include "devices/debug_exit.h"
@@ -68,15 +69,17 @@ int run(const Options& o) {
   if (o.engine == EngineKind::kJit)
     throw UsageError("--engine jit: the JIT is not built yet in this version; use --engine interp");
 
+  // Firmware: the given ROM; else the built-in demo, unless a kernel is
+  // booted directly (it needs no firmware: tx86 is its Multiboot loader).
   std::vector<uint8_t> rom;
-  if (o.bios_path.empty()) rom.assign(guests::kDemoRom, guests::kDemoRom + guests::kDemoRomSize);
-  else rom = read_rom(o.bios_path);
+  if (!o.bios_path.empty()) rom = read_rom(o.bios_path);
+  else if (o.kernel_path.empty()) rom.assign(guests::kDemoRom, guests::kDemoRom + guests::kDemoRomSize);
 
   core::MachineConfig config;
   config.ram_bytes = o.memory_bytes;
   config.instructions_per_second = o.instructions_per_second;
   core::Machine machine(config);
-  machine.load_firmware(rom);
+  if (!rom.empty()) machine.load_firmware(rom);
 
   // The interrupt controller first: devices wire their IRQ lines to it.
   machine.add_device<devices::Pic8259>();
@@ -96,6 +99,13 @@ int run(const Options& o) {
   }
 
   machine.reset();
+  if (!o.kernel_path.empty()) {
+    try {
+      core::load_multiboot(machine, o.kernel_path, o.append, o.initrd_path);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--kernel: ") + e.what());
+    }
+  }
   core::Interpreter engine(machine);
   engine.set_exit_on_halt(o.exit_on_halt);
   engine.set_trace(trace.get());

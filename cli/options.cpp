@@ -83,6 +83,12 @@ ParseResult parse_options(int argc, const char* const* argv) {
        "guest RAM, e.g. 16M, 512K, 1G (a bare number means MiB); 1M..3G, default 16M")
       ("bios", po::value<std::string>(&o.bios_path)->value_name("FILE"),
        "firmware ROM image (64, 128 or 256 KiB), mapped below 1 MiB and below 4 GiB")
+      ("kernel", po::value<std::string>(&o.kernel_path)->value_name("FILE"),
+       "boot a Multiboot v1 kernel (ELF) directly, as qemu-system-i386 -kernel does")
+      ("append", po::value<std::string>(&o.append)->value_name("CMDLINE"),
+       "command line for the --kernel")
+      ("initrd", po::value<std::string>(&o.initrd_path)->value_name("FILE"),
+       "first Multiboot module for the --kernel")
       ("serial", po::value<std::string>(&o.serial)->value_name("DEV"),
        "COM1 backend: stdio, file:PATH or none (default stdio)")
       ("debugcon", po::value<std::string>(&o.debugcon)->value_name("DEV"),
@@ -146,6 +152,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     if (!n || *n == 0) return fail("--max-instructions '" + max_instructions + "': expected a positive integer");
     o.max_instructions = *n;
   }
+  if (o.kernel_path.empty() && (vm.count("append") || vm.count("initrd")))
+    return fail("--append and --initrd need a --kernel");
   if (vm.count("ips")) {
     auto n = parse_count(ips);
     if (!n || *n == 0) return fail("--ips '" + ips + "': expected a positive integer");

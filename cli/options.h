@@ -26,7 +26,10 @@ enum class EngineKind { kInterp, kJit };
 
 struct Options {
   uint64_t memory_bytes = 16u << 20;
-  std::string bios_path;  // empty: the built-in demo ROM
+  std::string bios_path;  // empty: the built-in demo ROM (unless --kernel)
+  std::string kernel_path;  // Multiboot v1 kernel, started as a Multiboot loader does
+  std::string append;       // its command line
+  std::string initrd_path;  // its first module
   std::string serial = "stdio";
   std::string debugcon = "none";
   EngineKind engine = EngineKind::kInterp;

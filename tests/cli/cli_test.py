@@ -64,6 +64,9 @@ with tempfile.TemporaryDirectory() as tmp:
     usage_error("unwritable serial file", ["--serial", "file:" + os.path.join(tmp, "no", "dir", "x")],
                 "serial")
     usage_error("unwritable trace file", ["--trace", os.path.join(tmp, "no", "dir", "t")], "--trace")
+    usage_error("missing kernel file", ["--kernel", os.path.join(tmp, "vmlinux")], "vmlinux")
+    usage_error("kernel that is not a Multiboot ELF", ["--kernel", wrong], "wrong.rom")
+    usage_error("--append without --kernel", ["--append", "console=ttyS0"], "--kernel")
 
     # The main job: the built-in demo prints its output on COM1 and halts.
     serial = os.path.join(tmp, "serial.txt")
