@@ -82,6 +82,11 @@ bool Cpu::check_segment(unsigned seg, uint32_t offset, uint32_t size, Access acc
   } else if (offset > sc.limit || last > sc.limit - offset) {
     return raise(vector, 0);
   }
+  // Alignment check (SDM Vol. 3A, 6.15 interrupt 17): CR0.AM, EFLAGS.AC and
+  // CPL 3 make a misaligned data access #AC(0).
+  if (size > 1 && ((sc.base + offset) & (size - 1)) != 0 && s.cpl == 3 && (s.cr0 & kCr0AM) &&
+      (s.eflags & x86::kAC))
+    return raise(kAC, 0);
   return true;
 }
 

@@ -1,9 +1,10 @@
 // Control transfer: JMP Jcc JCXZ LOOP LOOPE LOOPNE CALL RET (near), JMPF
-// CALLF RETF (far, real-mode and protected-mode same-privilege forms), INT n,
-// INT3, INT1, INTO, IRET, BOUND (SDM Vol. 2). A branch writes next_eip after
+// CALLF RETF (far: real and V86 mode here; protected mode in
+// core/priv/gates.cpp), INT n, INT3, INT1, INTO, IRET, BOUND (SDM Vol. 2). A branch writes next_eip after
 // checking the target against the CS limit (#GP(0), SDM "JMP").
 #include "core/interp/handler_table.h"
 #include "core/interp/interrupts.h"
+#include "core/priv/gates.h"
 #include "core/priv/priv.h"
 #include "core/semantics/alu.h"
 
@@ -129,6 +130,7 @@ bool jmpf(ExecContext& c, const Insn& i) {
   uint16_t sel;
   uint32_t off;
   if (!far_pointer(c, i, sel, off)) return false;
+  if (c.s.protected_mode() && !c.s.v86()) return priv::far_jmp_protected(c, i, sel, off);
   if (!priv::load_code_segment(c, sel, off)) return false;
   c.next_eip = off;
   return true;
@@ -138,6 +140,7 @@ bool callf(ExecContext& c, const Insn& i) {
   uint16_t sel;
   uint32_t off;
   if (!far_pointer(c, i, sel, off)) return false;
+  if (c.s.protected_mode() && !c.s.v86()) return priv::far_call_protected(c, i, sel, off);
   StackCursor st(c);
   const uint16_t cs = c.s.seg[x86::kCs].selector;
   if (i.opsize == 2) {
@@ -152,6 +155,7 @@ bool callf(ExecContext& c, const Insn& i) {
 }
 
 bool retf(ExecContext& c, const Insn& i) {
+  if (c.s.protected_mode() && !c.s.v86()) return priv::far_ret_protected(c, i);
   StackCursor st(c);
   uint32_t off;
   uint16_t sel;
@@ -171,25 +175,28 @@ bool retf(ExecContext& c, const Insn& i) {
   return true;
 }
 
-bool software_interrupt(ExecContext& c, uint8_t vector) {
-  if (!deliver_interrupt(c.machine, vector, c.next_eip)) return false;
+bool software_interrupt(ExecContext& c, uint8_t vector, EventKind kind = EventKind::kSoftwareInt) {
+  c.attention = true;  // CS may change even when the delivery faults
+  if (!deliver_interrupt(c.machine, vector, c.next_eip, kind)) return false;
   c.next_eip = c.s.eip;
   c.attention = true;  // IF and TF were cleared: let the engine re-evaluate
   return true;
 }
 
 bool int_n(ExecContext& c, const Insn& i) { return software_interrupt(c, uint8_t(i.ops[0].imm)); }
-bool int3(ExecContext& c, const Insn&) { return software_interrupt(c, kBP); }
-bool int1(ExecContext& c, const Insn&) { return software_interrupt(c, kDB); }
+bool int3(ExecContext& c, const Insn&) { return software_interrupt(c, kBP, EventKind::kSoftwareTrap); }
+bool int1(ExecContext& c, const Insn&) { return software_interrupt(c, kDB, EventKind::kIcebp); }
 bool into(ExecContext& c, const Insn&) {
   if (!(c.s.eflags & x86::kOF)) return true;
-  return software_interrupt(c, kOFv);
+  return software_interrupt(c, kOFv, EventKind::kSoftwareTrap);
 }
 
 // IRET in real mode: pop IP, CS, FLAGS (operand size); the FLAGS bits that
 // may change follow priv::write_flags (286: bits 12-15 stay 0).
 bool iret(ExecContext& c, const Insn& i) {
   if (c.s.protected_mode() && !c.s.v86()) return priv::iret_protected(c, i);
+  // IRET is IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.2.7; no VME).
+  if (c.s.v86() && ((c.s.eflags >> 12) & 3) != 3) return c.cpu.raise(kGP, 0);
   StackCursor st(c);
   uint32_t off, flags;
   uint16_t sel;

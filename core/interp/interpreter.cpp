@@ -338,8 +338,7 @@ bool Interpreter::Impl::deliver_exception() {
   m.clock().retire(1);
   s.halted = false;
   cache.bump_epoch();  // CS changes: no successor link survives
-  if (interp::deliver_interrupt(m, f.vector, s.eip)) return true;
-  if (f.vector != kDF && interp::deliver_interrupt(m, kDF, s.eip)) return true;
+  if (interp::deliver_exception(m, f)) return true;
   m.log_once("triple-fault", "triple fault: CPU shut down");
   return false;
 }
@@ -350,7 +349,7 @@ bool Interpreter::Impl::deliver_external(uint8_t vector) {
   if (self.trace_ != nullptr) self.trace_->on_interrupt(s, vector);
   s.halted = false;
   cache.bump_epoch();
-  if (interp::deliver_interrupt(m, vector, s.eip)) return true;
+  if (interp::deliver_interrupt(m, vector, s.eip, interp::EventKind::kExternal)) return true;
   return deliver_exception();
 }
 
@@ -359,7 +358,7 @@ bool Interpreter::Impl::deliver_external(uint8_t vector) {
 bool Interpreter::Impl::deliver_trap(uint8_t vector) {
   cache.bump_epoch();
   cpu.s.halted = false;  // a trap after HLT runs its handler
-  if (interp::deliver_interrupt(m, vector, cpu.s.eip)) return true;
+  if (interp::deliver_interrupt(m, vector, cpu.s.eip, interp::EventKind::kException)) return true;
   return deliver_exception();
 }
 

@@ -1,10 +1,14 @@
 #include "core/interp/interrupts.h"
 
+#include "core/priv/descriptors.h"
 #include "frontend-x86/insn.h"
 
 namespace tx86::core::interp {
 
 namespace {
+
+using priv::Descriptor;
+using priv::NewStack;
 
 // Real-address-mode delivery (SDM Vol. 3A, 20.1.4). The IVT entry is a
 // 4-byte offset:segment pair at IDTR.base + 4 * vector; an entry beyond the
@@ -33,15 +37,149 @@ bool deliver_real(Cpu& cpu, uint8_t vector, uint32_t return_eip) {
   return true;
 }
 
+// Delivery through a task gate (SDM Vol. 3A, 6.12.2 and "INT n" TASK-GATE):
+// the TSS must be in the GDT and available; the error code goes on the new
+// task's stack.
+bool deliver_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t return_eip, bool has_error, uint32_t error,
+                       uint32_t ext) {
+  CpuState& s = cpu.s;
+  const uint16_t sel = gate.gate_selector();
+  const uint32_t err = (sel & 0xFFFC) | ext;
+  if (sel & 4) return cpu.raise(kGP, err);
+  Descriptor tss;
+  if (!priv::fetch_descriptor(cpu, sel, tss, kGP, ext)) return false;
+  if (!tss.tss() || tss.tss_busy()) return cpu.raise(kGP, err);
+  if (!priv::task_switch(cpu, sel, tss, priv::TaskSwitchReason::kInterrupt, return_eip, ext)) return false;
+  if (has_error) {
+    NewStack st{s.seg[x86::kSs], s.gpr[x86::kEsp], 0, ext};
+    st.push(error, tss.tss32());
+    if (!st.commit(cpu, s.cpl)) return false;
+    s.gpr[x86::kEsp] = st.esp;
+  }
+  if (s.eip > s.seg[x86::kCs].limit) return cpu.raise(kGP, ext);
+  return true;
+}
+
+// Protected-mode and V86 delivery through the IDT (SDM Vol. 3A, 6.12 and
+// the "INT n/INTO/INT3/INT1" pseudo-code).
+bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
+                       uint32_t error) {
+  CpuState& s = cpu.s;
+  const bool software = kind == EventKind::kSoftwareInt || kind == EventKind::kSoftwareTrap;
+  const uint32_t ext = (kind == EventKind::kException || kind == EventKind::kExternal) ? 1 : 0;
+  const unsigned iopl = (s.eflags >> 12) & 3;
+  // INT n is IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.2.7; no VME).
+  if (s.v86() && kind == EventKind::kSoftwareInt && iopl < 3) return cpu.raise(kGP, 0);
+  const uint32_t idt_err = uint32_t{vector} * 8 + 2 + ext;
+  if (uint32_t{vector} * 8 + 7 > s.idtr.limit) return cpu.raise(kGP, idt_err);
+  Descriptor gate;
+  {
+    priv::SupervisorAccess sup(cpu);
+    const uint32_t a = s.idtr.base + uint32_t{vector} * 8;
+    if (!cpu.read_linear<uint32_t>(a, gate.lo) || !cpu.read_linear<uint32_t>(a + 4, gate.hi)) return false;
+  }
+  gate.attrs = uint16_t((gate.hi >> 8) & 0xFF);
+  const unsigned type = gate.type();
+  const bool gate_type_ok = gate.system() && (type == priv::kTaskGate || type == priv::kIntGate16 ||
+                                              type == priv::kTrapGate16 || type == priv::kIntGate32 ||
+                                              type == priv::kTrapGate32);
+  if (!gate_type_ok) return cpu.raise(kGP, idt_err);
+  if (software && gate.dpl() < s.cpl) return cpu.raise(kGP, idt_err);
+  if (!gate.present()) return cpu.raise(kNP, idt_err);
+  if (type == priv::kTaskGate) return deliver_task_gate(cpu, gate, return_eip, has_error, error, ext);
+
+  const uint16_t sel = gate.gate_selector();
+  const uint32_t sel_err = (sel & 0xFFFC) | ext;
+  if ((sel & 0xFFFC) == 0) return cpu.raise(kGP, ext);
+  Descriptor code;
+  if (!priv::fetch_descriptor(cpu, sel, code, kGP, ext)) return false;
+  if (!code.code() || code.dpl() > s.cpl) return cpu.raise(kGP, sel_err);
+  if (!code.present()) return cpu.raise(kNP, sel_err);
+  const bool gate32 = (type & 8) != 0;
+  const uint32_t offset = gate32 ? gate.gate_offset() : (gate.gate_offset() & 0xFFFF);
+  const bool inner = !code.conforming() && code.dpl() < s.cpl;
+  const unsigned new_cpl = inner ? code.dpl() : s.cpl;
+  const uint32_t flags_image = s.eflags;
+  NewStack st;
+  Descriptor ss_desc;
+  uint16_t new_ss = 0;
+  if (inner) {
+    // Inner-level stack from the TSS (6.12.1); from V86 only to ring 0.
+    if (s.v86() && code.dpl() != 0) return cpu.raise(kGP, sel_err);
+    uint32_t new_esp;
+    if (!priv::tss_stack(cpu, code.dpl(), new_ss, new_esp, ext)) return false;
+    if (!priv::check_inner_ss(cpu, new_ss, code.dpl(), ss_desc, ext)) return false;
+    priv::load_cache(st.cache, new_ss, ss_desc);
+    st.esp = new_esp;
+    st.fault_sel = new_ss;
+    st.ext = ext;
+    if (s.v86()) {
+      for (unsigned seg : {x86::kGs, x86::kFs, x86::kDs, x86::kEs}) st.push(s.seg[seg].selector, gate32);
+    }
+    st.push(s.seg[x86::kSs].selector, gate32);
+    st.push(s.gpr[x86::kEsp], gate32);
+  } else {
+    if (s.v86()) return cpu.raise(kGP, sel_err);
+    st.cache = s.seg[x86::kSs];
+    st.esp = s.gpr[x86::kEsp];
+    st.fault_sel = 0;
+    st.ext = ext;
+  }
+  st.push(flags_image, gate32);
+  st.push(s.seg[x86::kCs].selector, gate32);
+  st.push(return_eip, gate32);
+  if (has_error) st.push(error, gate32);
+  if (offset > code.limit) return cpu.raise(kGP, ext);
+  if (!st.commit(cpu, new_cpl)) return false;
+  if (!priv::set_accessed(cpu, code)) return false;
+  // ---- state changes ----
+  if (inner) {
+    if (s.v86()) {
+      for (unsigned seg : {x86::kEs, x86::kDs, x86::kFs, x86::kGs}) priv::load_null(s.seg[seg], 0);
+    }
+    priv::set_accessed(cpu, ss_desc);
+    priv::load_cache(s.seg[x86::kSs], new_ss, ss_desc);
+  }
+  s.gpr[x86::kEsp] = st.esp;
+  s.cpl = uint8_t(new_cpl);
+  priv::load_cache(s.seg[x86::kCs], uint16_t((sel & 0xFFFC) | new_cpl), code);
+  s.eflags &= ~(x86::kTF | x86::kNT | x86::kVM | x86::kRF);
+  if (type == priv::kIntGate16 || type == priv::kIntGate32) s.eflags &= ~x86::kIF;
+  s.eip = offset;
+  return true;
+}
+
+// Exception classes for the double-fault rule (SDM Vol. 3A, table 6-4).
+bool contributory(uint8_t v) { return v == kDE || v == kTS || v == kNP || v == kSS || v == kGP; }
+
 }  // namespace
 
-bool deliver_interrupt(Machine& m, uint8_t vector, uint32_t return_eip) {
+bool deliver_interrupt(Machine& m, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
+                       uint32_t error) {
   Cpu& cpu = m.cpu();
   if (!cpu.s.protected_mode()) return deliver_real(cpu, vector, return_eip);
-  // Gates, privilege changes and task switches through the IDT arrive with
-  // the protected-mode issue; until then the machine cannot continue.
-  m.log_once("pm-interrupts", "protected-mode interrupt delivery is not implemented yet (shutting down)");
-  return cpu.raise(kDF, 0);
+  return deliver_protected(cpu, vector, return_eip, kind, has_error, error);
+}
+
+bool deliver_exception(Machine& m, const Fault& f) {
+  Cpu& cpu = m.cpu();
+  if (!cpu.s.protected_mode()) {
+    // Real mode: any fault while delivering becomes #DF, then shutdown.
+    if (deliver_real(cpu, f.vector, cpu.s.eip)) return true;
+    return f.vector != kDF && deliver_real(cpu, kDF, cpu.s.eip);
+  }
+  Fault cur = f;
+  // At most: the exception, a serial benign one or #DF, and #DF.
+  for (unsigned round = 0; round < 4; ++round) {
+    if (deliver_interrupt(m, cur.vector, cpu.s.eip, EventKind::kException, cur.has_error_code, cur.error_code))
+      return true;
+    const Fault next = cpu.fault;
+    if (cur.vector == kDF) return false;  // triple fault
+    const bool to_df = (contributory(cur.vector) && contributory(next.vector)) ||
+                       (cur.vector == kPF && (contributory(next.vector) || next.vector == kPF));
+    cur = to_df ? Fault{kDF, true, 0} : next;
+  }
+  return false;
 }
 
 }  // namespace tx86::core::interp

@@ -3,12 +3,11 @@
 // register, far transfers). SDM Vol. 2 per instruction; descriptor formats
 // and load checks: Vol. 3A, 3.4.5 and 5.4-5.8.
 //
-// Real mode (and V86 for the segment loads) is complete. Protected mode has
-// data/stack segment loads and same-privilege code transfers; gates, task
-// switches, LLDT/LTR and the access-rights instructions arrive with the
-// protected-mode issue and say so once when used.
+// Descriptor fetch and the task switch: descriptors.h; far transfers
+// through gates: gates.cpp.
 #include <string>
 
+#include "core/priv/descriptors.h"
 #include "core/priv/priv.h"
 
 namespace tx86::core::priv {
@@ -17,52 +16,6 @@ namespace {
 
 using M = x86::Mnemonic;
 using x86::OperandKind;
-
-struct Descriptor {
-  uint32_t base = 0;
-  uint32_t limit = 0;   // scaled by G
-  uint16_t attrs = 0;   // SegmentCache::attrs layout
-  uint32_t address = 0; // linear address of the descriptor (for the accessed bit)
-  unsigned dpl() const { return (attrs >> 5) & 3; }
-  bool present() const { return attrs & SegmentCache::kSegPresent; }
-  bool system() const { return !(attrs & SegmentCache::kSegS); }
-  bool code() const { return attrs & 8; }
-};
-
-bool fetch_descriptor(ExecContext& c, uint16_t sel, Descriptor& d) {
-  const bool ldt = sel & 4;
-  const uint32_t base = ldt ? c.s.ldtr.base : c.s.gdtr.base;
-  const uint32_t limit = ldt ? c.s.ldtr.limit : c.s.gdtr.limit;
-  if ((sel | 7u) > limit) return c.cpu.raise(kGP, sel & 0xFFFC);
-  uint32_t lo, hi;
-  d.address = base + (sel & ~7u);
-  if (!c.cpu.read_linear<uint32_t>(d.address, lo) || !c.cpu.read_linear<uint32_t>(d.address + 4, hi)) return false;
-  d.base = (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u);
-  d.limit = (lo & 0xFFFF) | (hi & 0x000F0000u);
-  d.attrs = uint16_t((hi >> 8) & 0xF0FF);
-  if (d.attrs & SegmentCache::kSegGranularity) d.limit = (d.limit << 12) | 0xFFF;
-  return true;
-}
-
-void set_accessed(ExecContext& c, Descriptor& d) {
-  if (d.attrs & SegmentCache::kSegAccessed) return;
-  d.attrs |= SegmentCache::kSegAccessed;
-  uint8_t b;
-  if (c.cpu.read_linear<uint8_t>(d.address + 5, b)) c.cpu.write_linear<uint8_t>(d.address + 5, uint8_t(b | 1));
-}
-
-void load_cache(SegmentCache& sc, uint16_t sel, const Descriptor& d) {
-  sc.selector = sel;
-  sc.base = d.base;
-  sc.limit = d.limit;
-  sc.attrs = d.attrs;
-}
-
-bool unsupported(ExecContext& c, const char* what) {
-  c.machine.log_once(std::string("pm:") + what,
-                     std::string(what) + " in protected mode is not implemented yet (raising #GP(0))");
-  return c.cpu.raise(kGP, 0);
-}
 
 // LGDT/LIDT m16&32: with a 16-bit operand size only 24 bits of base load.
 template <bool idt>
@@ -99,21 +52,136 @@ bool store_table(ExecContext& c, const x86::Insn& i) {
          c.cpu.write<uint32_t>(i.mem.seg, interp::offset_add(i, ea, 2), base);
 }
 
-// Instructions that do not exist in real and V86 mode (#UD there).
-template <int which>  // 0 SLDT, 1 STR, 2 LLDT, 3 LTR, 4 LAR, 5 LSL, 6 VERR, 7 VERW, 8 ARPL
-bool pm_only(ExecContext& c, const x86::Insn& i) {
+// SLDT/STR r/m16 (a 32-bit register gets the zero-extended selector).
+template <bool tr>
+bool store_selector(ExecContext& c, const x86::Insn& i) {
   c.priv.count(Family::kDescriptorTables, c.s.cpl);
   if (!c.s.protected_mode() || c.s.v86()) return c.cpu.raise(kUD);
-  if (which == 0 || which == 1) {
-    const uint16_t sel = which == 0 ? c.s.ldtr.selector : c.s.tr.selector;
-    if (i.ops[0].kind == OperandKind::kReg && i.ops[0].size == 4) {
-      c.s.gpr[i.ops[0].reg] = sel;
-      return true;
-    }
-    return interp::write_op<uint16_t>(c, i, i.ops[0], sel);
+  const uint16_t sel = tr ? c.s.tr.selector : c.s.ldtr.selector;
+  if (i.ops[0].kind == OperandKind::kReg && i.ops[0].size == 4) {
+    c.s.gpr[i.ops[0].reg] = sel;
+    return true;
   }
-  static constexpr const char* kNames[] = {"sldt", "str", "lldt", "ltr", "lar", "lsl", "verr", "verw", "arpl"};
-  return unsupported(c, kNames[which]);
+  return interp::write_op<uint16_t>(c, i, i.ops[0], sel);
+}
+
+bool read_selector(ExecContext& c, const x86::Insn& i, const x86::Operand& o, uint16_t& sel) {
+  if (o.kind == OperandKind::kReg) {
+    sel = uint16_t(c.s.gpr[o.reg]);
+    return true;
+  }
+  return interp::read_op<uint16_t>(c, i, o, sel);
+}
+
+void set_zf(CpuState& s, bool on) {
+  if (on) s.eflags |= x86::kZF;
+  else s.eflags &= ~x86::kZF;
+}
+
+// LLDT r/m16 (SDM Vol. 2 "LLDT"): CPL 0; a GDT selector of an LDT
+// descriptor; a null selector leaves LDTR unusable.
+bool lldt(ExecContext& c, const x86::Insn& i) {
+  c.priv.count(Family::kDescriptorTables, c.s.cpl);
+  if (!c.s.protected_mode() || c.s.v86()) return c.cpu.raise(kUD);
+  if (c.s.cpl != 0) return c.cpu.raise(kGP, 0);
+  uint16_t sel;
+  if (!read_selector(c, i, i.ops[0], sel)) return false;
+  if ((sel & 0xFFFC) == 0) {
+    load_null(c.s.ldtr, sel);
+    return true;
+  }
+  const uint32_t err = sel & 0xFFFC;
+  if (sel & 4) return c.cpu.raise(kGP, err);
+  Descriptor d;
+  if (!fetch_descriptor(c.cpu, sel, d)) return false;
+  if (!d.system() || d.type() != kLdt) return c.cpu.raise(kGP, err);
+  if (!d.present()) return c.cpu.raise(kNP, err);
+  load_cache(c.s.ldtr, sel, d);
+  return true;
+}
+
+// LTR r/m16 (SDM Vol. 2 "LTR"): CPL 0; an available TSS in the GDT, which
+// becomes busy.
+bool ltr(ExecContext& c, const x86::Insn& i) {
+  c.priv.count(Family::kDescriptorTables, c.s.cpl);
+  if (!c.s.protected_mode() || c.s.v86()) return c.cpu.raise(kUD);
+  if (c.s.cpl != 0) return c.cpu.raise(kGP, 0);
+  uint16_t sel;
+  if (!read_selector(c, i, i.ops[0], sel)) return false;
+  if ((sel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
+  const uint32_t err = sel & 0xFFFC;
+  if (sel & 4) return c.cpu.raise(kGP, err);
+  Descriptor d;
+  if (!fetch_descriptor(c.cpu, sel, d)) return false;
+  if (!d.tss() || d.tss_busy()) return c.cpu.raise(kGP, err);
+  if (!d.present()) return c.cpu.raise(kNP, err);
+  if (!set_tss_busy(c.cpu, d.address, true)) return false;
+  d.attrs |= 2;
+  load_cache(c.s.tr, sel, d);
+  return true;
+}
+
+// LAR/LSL/VERR/VERW (SDM Vol. 2): an invalid selector, a type the
+// instruction does not accept or a privilege mismatch clear ZF; only memory
+// faults while reading the descriptor are exceptions.
+enum class Probe : uint8_t { kLar, kLsl, kVerr, kVerw };
+
+template <Probe P>
+bool probe_descriptor(ExecContext& c, const x86::Insn& i) {
+  CpuState& s = c.s;
+  c.priv.count(Family::kDescriptorTables, s.cpl);
+  if (!s.protected_mode() || s.v86()) return c.cpu.raise(kUD);
+  const x86::Operand& src = (P == Probe::kLar || P == Probe::kLsl) ? i.ops[1] : i.ops[0];
+  uint16_t sel;
+  if (!read_selector(c, i, src, sel)) return false;
+  bool ok = (sel & 0xFFFC) != 0 && selector_in_table(s, sel);
+  Descriptor d;
+  if (ok && !fetch_descriptor(c.cpu, sel, d)) return false;
+  if (ok) {
+    if (d.system()) {
+      // Table 3-2 types each instruction accepts.
+      static constexpr uint16_t kLarTypes = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) |
+                                            (1 << 11) | (1 << 12);
+      static constexpr uint16_t kLslTypes = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 11);
+      if (P == Probe::kLar) ok = (kLarTypes >> d.type()) & 1;
+      else if (P == Probe::kLsl) ok = (kLslTypes >> d.type()) & 1;
+      else ok = false;
+    } else if (P == Probe::kVerr) {
+      ok = d.data() || d.readable_code();
+    } else if (P == Probe::kVerw) {
+      ok = d.writable_data();
+    }
+    // Privilege: DPL >= CPL and DPL >= RPL, except for conforming code.
+    if (ok && !d.conforming() && (d.dpl() < s.cpl || d.dpl() < (sel & 3u))) ok = false;
+  }
+  set_zf(s, ok);
+  if (!ok || P == Probe::kVerr || P == Probe::kVerw) return true;
+  const x86::Operand& dst = i.ops[0];
+  if (P == Probe::kLar) {
+    if (dst.size == 2) s.set_reg16(dst.reg, uint16_t(d.hi & 0xFF00));
+    else s.gpr[dst.reg] = d.hi & 0x00F0FF00u;
+  } else {
+    if (dst.size == 2) s.set_reg16(dst.reg, uint16_t(d.limit));
+    else s.gpr[dst.reg] = d.limit;
+  }
+  return true;
+}
+
+// ARPL r/m16, r16 (SDM Vol. 2 "ARPL"): raises the RPL of the destination
+// to the source's; #UD in real and V86 mode.
+bool arpl(ExecContext& c, const x86::Insn& i) {
+  c.priv.count(Family::kDescriptorTables, c.s.cpl);
+  if (!c.s.protected_mode() || c.s.v86()) return c.cpu.raise(kUD);
+  uint16_t dst;
+  if (!interp::read_op<uint16_t>(c, i, i.ops[0], dst)) return false;
+  const uint16_t src = uint16_t(c.s.gpr[i.ops[1].reg]);
+  if ((dst & 3) < (src & 3)) {
+    if (!interp::write_op<uint16_t>(c, i, i.ops[0], uint16_t((dst & ~3) | (src & 3)))) return false;
+    set_zf(c.s, true);
+  } else {
+    set_zf(c.s, false);
+  }
+  return true;
 }
 
 }  // namespace
@@ -129,12 +197,11 @@ bool load_segment(ExecContext& c, unsigned seg, uint16_t sel) {
   if ((sel & 0xFFFC) == 0) {
     // A null selector: legal for DS ES FS GS (faults on use), #GP(0) for SS.
     if (seg == x86::kSs) return c.cpu.raise(kGP, 0);
-    s.seg[seg].selector = sel;
-    s.seg[seg].attrs = 0;
+    load_null(s.seg[seg], sel);
     return true;
   }
   Descriptor d;
-  if (!fetch_descriptor(c, sel, d)) return false;
+  if (!fetch_descriptor(c.cpu, sel, d)) return false;
   const uint16_t err = sel & 0xFFFC;
   if (seg == x86::kSs) {
     // Writable data segment with RPL = DPL = CPL (SDM Vol. 2 "MOV", "POP").
@@ -148,7 +215,7 @@ bool load_segment(ExecContext& c, unsigned seg, uint16_t sel) {
     if (!conforming && d.dpl() < (rpl > s.cpl ? rpl : s.cpl)) return c.cpu.raise(kGP, err);
     if (!d.present()) return c.cpu.raise(kNP, err);
   }
-  set_accessed(c, d);
+  if (!set_accessed(c.cpu, d)) return false;
   load_cache(s.seg[seg], sel, d);
   return true;
 }
@@ -158,48 +225,14 @@ bool load_code_segment(ExecContext& c, uint16_t sel, uint32_t offset) {
   // A new CS (base, limit, D bit) ends the engine's chain of decoded
   // successors, even when the load then faults.
   c.attention = true;
-  if (!s.protected_mode() || s.v86()) {
-    // Real mode: the new IP must lie within the (cached) CS limit.
-    if (offset > s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
-    s.load_segment_real(x86::kCs, sel);
-    return true;
+  if (s.protected_mode() && !s.v86()) {
+    // Protected-mode far transfers go through core/priv/gates.cpp.
+    c.priv.count(Family::kDescriptorTables, s.cpl);
+    return c.cpu.raise(kGP, sel & 0xFFFC);
   }
-  c.priv.count(Family::kDescriptorTables, s.cpl);
-  if ((sel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
-  Descriptor d;
-  if (!fetch_descriptor(c, sel, d)) return false;
-  const uint16_t err = sel & 0xFFFC;
-  if (d.system()) return unsupported(c, "far transfer through a gate or TSS");
-  if (!d.code()) return c.cpu.raise(kGP, err);
-  const bool conforming = d.attrs & 4;
-  if (conforming ? d.dpl() > s.cpl : ((sel & 3) > s.cpl || d.dpl() != s.cpl)) return c.cpu.raise(kGP, err);
-  if (!d.present()) return c.cpu.raise(kNP, err);
-  if (offset > d.limit) return c.cpu.raise(kGP, 0);
-  set_accessed(c, d);
-  load_cache(s.seg[x86::kCs], uint16_t((sel & 0xFFFC) | s.cpl), d);
-  return true;
-}
-
-bool iret_protected(ExecContext& c, const x86::Insn& i) {
-  c.priv.count(Family::kHaltInterruptFlag, c.s.cpl);
-  if (c.s.eflags & x86::kNT) return unsupported(c, "iret to a nested task");
-  interp::StackCursor st(c);
-  uint32_t off, sel32, flags;
-  if (i.opsize == 2) {
-    uint16_t o, s16, f;
-    if (!st.pop(o) || !st.pop(s16) || !st.pop(f)) return false;
-    off = o;
-    sel32 = s16;
-    flags = f;
-  } else if (!st.pop(off) || !st.pop(sel32) || !st.pop(flags)) {
-    return false;
-  }
-  const uint16_t sel = uint16_t(sel32);
-  if ((sel & 3) != c.s.cpl) return unsupported(c, "iret to another privilege level");
-  if (!load_code_segment(c, sel, off)) return false;
-  st.commit();
-  write_flags(c, flags, i.opsize);
-  c.next_eip = off;
+  // Real mode: the new IP must lie within the (cached) CS limit.
+  if (offset > s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
+  s.load_segment_real(x86::kCs, sel);
   return true;
 }
 
@@ -208,15 +241,15 @@ void register_descriptor_tables(HandlerTable& t) {
   t.set(M::kLidt, load_table<true>);
   t.set(M::kSgdt, store_table<false>);
   t.set(M::kSidt, store_table<true>);
-  t.set(M::kSldt, pm_only<0>);
-  t.set(M::kStr, pm_only<1>);
-  t.set(M::kLldt, pm_only<2>);
-  t.set(M::kLtr, pm_only<3>);
-  t.set(M::kLar, pm_only<4>);
-  t.set(M::kLsl, pm_only<5>);
-  t.set(M::kVerr, pm_only<6>);
-  t.set(M::kVerw, pm_only<7>);
-  t.set(M::kArpl, pm_only<8>);
+  t.set(M::kSldt, store_selector<false>);
+  t.set(M::kStr, store_selector<true>);
+  t.set(M::kLldt, lldt);
+  t.set(M::kLtr, ltr);
+  t.set(M::kLar, probe_descriptor<Probe::kLar>);
+  t.set(M::kLsl, probe_descriptor<Probe::kLsl>);
+  t.set(M::kVerr, probe_descriptor<Probe::kVerr>);
+  t.set(M::kVerw, probe_descriptor<Probe::kVerw>);
+  t.set(M::kArpl, arpl);
 }
 
 }  // namespace tx86::core::priv

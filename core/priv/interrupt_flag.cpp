@@ -79,6 +79,9 @@ void write_flags(ExecContext& c, uint32_t value, unsigned size) {
   if (s.protected_mode() && !s.v86()) {
     if (s.cpl > 0) mask &= ~x86::kIOPL;
     if (s.cpl > iopl(s)) mask &= ~x86::kIF;
+  } else if (s.v86()) {
+    // V86 (IOPL 3 to get here): IOPL is not changed by POPF/IRET (SDM "POPF").
+    mask &= ~x86::kIOPL;
   }
   if (size == 2) mask &= 0xFFFF;
   const uint32_t old = s.eflags;

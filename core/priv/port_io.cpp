@@ -3,8 +3,7 @@
 // io_permitted() from here. Every access is counted, and the engine is told
 // to look at the world afterwards (a device may have raised an IRQ or asked
 // the machine to stop).
-#include <string>
-
+#include "core/priv/descriptors.h"
 #include "core/priv/priv.h"
 
 namespace tx86::core::priv {
@@ -51,17 +50,25 @@ bool out(ExecContext& c, const x86::Insn& i) {
 }  // namespace
 
 bool io_permitted(ExecContext& c, uint16_t port, unsigned size) {
-  const CpuState& s = c.s;
+  CpuState& s = c.s;
   if (!s.protected_mode()) return true;
   const unsigned iopl = (s.eflags >> 12) & 3;
   if (!s.v86() && s.cpl <= iopl) return true;
-  // CPL > IOPL (or V86): the TSS I/O permission bitmap decides. Task state
-  // arrives with the protected-mode issue; until then access is refused.
-  c.machine.log_once("io-bitmap", "I/O permission bitmap not implemented: port access with CPL > IOPL "
-                                  "raises #GP(0)");
-  (void)port;
-  (void)size;
-  return c.cpu.raise(kGP, 0);
+  // CPL > IOPL or V86 mode: the I/O permission bitmap of the 32-bit TSS
+  // decides (SDM Vol. 1, 18.5.2): every bit for port..port+size-1 must be 0,
+  // and the two bytes holding them must lie within the TSS limit.
+  const SegmentCache& tr = s.tr;
+  if ((tr.attrs & 8) == 0 || tr.limit < 0x67) return c.cpu.raise(kGP, 0);
+  SupervisorAccess sup(c.cpu);
+  uint16_t map_base;
+  if (!c.cpu.read_linear<uint16_t>(tr.base + 0x66, map_base)) return false;
+  const uint32_t byte = uint32_t{map_base} + port / 8;
+  if (byte + 1 > tr.limit) return c.cpu.raise(kGP, 0);
+  uint16_t bits;
+  if (!c.cpu.read_linear<uint16_t>(tr.base + byte, bits)) return false;
+  const unsigned mask = ((1u << size) - 1) << (port & 7);
+  if (bits & mask) return c.cpu.raise(kGP, 0);
+  return true;
 }
 
 void register_port_io(HandlerTable& t) {

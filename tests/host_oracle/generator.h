@@ -71,9 +71,9 @@ struct Sequence {
 struct GeneratorOptions {
   unsigned min_insns = 4;   // main instructions (setup MOVs come on top)
   unsigned max_insns = 24;
-  // ARPL: off by default while tx86 does not implement it in protected mode
-  // (core/priv/descriptor_tables.cpp routes it to "unsupported").
-  bool arpl = false;
+  // ARPL (core/priv/descriptor_tables.cpp): on by default since tx86
+  // implements it; --with-arpl stays accepted.
+  bool arpl = true;
 };
 
 // The sequence for `seed` (a pure function of seed and options).

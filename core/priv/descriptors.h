@@ -1,0 +1,137 @@
+// Protected-mode descriptors as the segment, gate and task-switch code sees
+// them: fetching a descriptor from the GDT/LDT (SDM Vol. 3A, 3.4.5 and 3.5),
+// the accessed and busy bits written back, loading a segment cache, and the
+// task switch (SDM Vol. 3A, 7.3) shared by far JMP/CALL, IRET and delivery
+// through task gates.
+//
+// Descriptor-table and TSS accesses are implicit supervisor accesses (SDM
+// Vol. 3A, 4.6.1): SupervisorAccess runs them with the supervisor TLB and
+// page rights even when CPL is 3.
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu.h"
+
+namespace tx86::core::priv {
+
+// System descriptor types (SDM Vol. 3A, 3.5, table 3-2).
+enum SystemType : unsigned {
+  kTss16Avail = 1, kLdt = 2, kTss16Busy = 3, kCallGate16 = 4, kTaskGate = 5, kIntGate16 = 6,
+  kTrapGate16 = 7, kTss32Avail = 9, kTss32Busy = 11, kCallGate32 = 12, kIntGate32 = 14, kTrapGate32 = 15,
+};
+
+struct Descriptor {
+  uint32_t lo = 0, hi = 0;
+  uint32_t base = 0;
+  uint32_t limit = 0;    // scaled by G
+  uint16_t attrs = 0;    // SegmentCache::attrs layout
+  uint32_t address = 0;  // linear address of the descriptor (accessed/busy bits)
+
+  unsigned type() const { return attrs & 0xF; }
+  unsigned dpl() const { return (attrs >> 5) & 3; }
+  bool present() const { return attrs & SegmentCache::kSegPresent; }
+  bool system() const { return !(attrs & SegmentCache::kSegS); }
+  bool code() const { return !system() && (attrs & 8); }
+  bool data() const { return !system() && !(attrs & 8); }
+  bool conforming() const { return code() && (attrs & 4); }
+  bool readable_code() const { return code() && (attrs & 2); }
+  bool writable_data() const { return data() && (attrs & 2); }
+  bool tss() const {
+    const unsigned t = type();
+    return system() && (t == kTss16Avail || t == kTss16Busy || t == kTss32Avail || t == kTss32Busy);
+  }
+  bool tss_busy() const { return attrs & 2; }
+  bool tss32() const { return attrs & 8; }
+  // Gate fields (SDM Vol. 3A, 5.8.3 figure 5-8 and 6.11 figure 6-2).
+  uint16_t gate_selector() const { return uint16_t(lo >> 16); }
+  uint32_t gate_offset() const { return (lo & 0xFFFF) | (hi & 0xFFFF0000u); }
+  unsigned gate_params() const { return hi & 0x1F; }
+};
+
+// Runs descriptor-table and TSS accesses as supervisor accesses.
+class SupervisorAccess {
+ public:
+  explicit SupervisorAccess(Cpu& cpu) : cpu_(cpu), saved_(cpu.s.cpl) { cpu.s.cpl = 0; }
+  ~SupervisorAccess() { cpu_.s.cpl = saved_; }
+  SupervisorAccess(const SupervisorAccess&) = delete;
+  SupervisorAccess& operator=(const SupervisorAccess&) = delete;
+
+ private:
+  Cpu& cpu_;
+  uint8_t saved_;
+};
+
+// True when `sel` (not null) indexes inside its table (GDT, or a valid LDT).
+bool selector_in_table(const CpuState& s, uint16_t sel);
+
+// Reads the descriptor of `sel`. A selector outside its table raises
+// `vector`((sel & ~3) | ext); memory faults (#PF) pass through.
+bool fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector = kGP, uint32_t ext = 0);
+
+// Sets the accessed bit of a code/data descriptor in memory (SDM Vol. 3A,
+// 3.4.5: the processor sets it on a segment-register load).
+bool set_accessed(Cpu& cpu, Descriptor& d);
+
+// Sets (busy = true) or clears the busy bit of a TSS descriptor in memory.
+bool set_tss_busy(Cpu& cpu, uint32_t descriptor_address, bool busy);
+
+// Fills a segment cache from a descriptor.
+void load_cache(SegmentCache& sc, uint16_t sel, const Descriptor& d);
+
+// A null segment cache (null selector in DS/ES/FS/GS: faults on use).
+inline void load_null(SegmentCache& sc, uint16_t sel) {
+  sc.selector = sel;
+  sc.base = 0;
+  sc.limit = 0;
+  sc.attrs = 0;
+}
+
+// Why a task switch happens (SDM Vol. 3A, 7.3: busy bits, NT and the link
+// depend on it).
+enum class TaskSwitchReason : uint8_t { kJmp, kCall, kIret, kInterrupt };
+
+// Switches to the task of TSS selector `sel` with descriptor `tss`
+// (SDM Vol. 3A, 7.3). `return_eip` is the EIP saved in the old TSS; `ext`
+// the EXT bit for error codes. Faults found before the old state is saved
+// leave everything unchanged; faults found while loading the new task's
+// segments are raised in the new task's context (EIP already the new one),
+// as the SDM specifies (table 7-1). On success CS:EIP, CPL and everything
+// else belong to the new task.
+bool task_switch(Cpu& cpu, uint16_t sel, Descriptor tss, TaskSwitchReason reason, uint32_t return_eip,
+                 uint32_t ext);
+
+// Reads the inner-level stack pointer for privilege level `dpl` from the
+// current TSS (SDM Vol. 3A, 6.12.1 and 5.8.5), raising #TS(TR | ext) when
+// the TSS is too short.
+bool tss_stack(Cpu& cpu, unsigned dpl, uint16_t& ss, uint32_t& esp, uint32_t ext);
+
+// Checks and fetches the new SS for an inner-level stack switch (SDM Vol.
+// 3A, 5.8.5 and 6.12.1): #TS for a null/bad selector, #SS if not present.
+bool check_inner_ss(Cpu& cpu, uint16_t ss, unsigned dpl, Descriptor& d, uint32_t ext);
+
+// A stack under construction for pushes that must all succeed before any
+// state changes: limit and expand-down checks against `cache`, then the
+// linear writes, done as one probe-then-write unit by commit().
+struct NewStack {
+  // A call gate copies up to 31 doublewords above SS, ESP, CS, EIP.
+  static constexpr unsigned kMaxBytes = 160;
+  SegmentCache cache;
+  uint32_t esp;
+  uint16_t fault_sel;  // error-code selector for #SS (0 for the current stack)
+  uint32_t ext = 0;
+  uint8_t bytes[kMaxBytes] = {};
+  unsigned size = 0;  // bytes pushed so far (stored top-down)
+
+  void push16(uint16_t v) { put(&v, 2); }
+  void push32(uint32_t v) { put(&v, 4); }
+  void push(uint32_t v, bool big) { big ? push32(v) : push16(uint16_t(v)); }
+  // Checks the room and writes everything; on success `esp` is the new top.
+  // `cpl` is the privilege the writes are made at (the new CPL).
+  bool commit(Cpu& cpu, unsigned cpl);
+
+ private:
+  void put(const void* p, unsigned n);
+};
+
+}  // namespace tx86::core::priv

@@ -1,0 +1,338 @@
+// Far JMP/CALL/RET and IRET in protected mode (see gates.h). Every check
+// runs before any state changes, so a fault leaves the registers as they
+// were before the instruction (DESIGN.md §6); task switches are the one
+// exception the SDM makes (faults after the commit point, 7.3).
+#include "core/priv/gates.h"
+
+#include "core/priv/descriptors.h"
+
+namespace tx86::core::priv {
+
+namespace {
+
+using interp::StackCursor;
+
+bool check_code_target(ExecContext& c, uint16_t sel, const Descriptor& d) {
+  const uint32_t err = sel & 0xFFFC;
+  const unsigned cpl = c.s.cpl;
+  if (!d.code()) return c.cpu.raise(kGP, err);
+  if (d.conforming() ? d.dpl() > cpl : ((sel & 3u) > cpl || d.dpl() != cpl)) return c.cpu.raise(kGP, err);
+  if (!d.present()) return c.cpu.raise(kNP, err);
+  return true;
+}
+
+void load_cs(ExecContext& c, uint16_t sel, Descriptor& d, unsigned cpl) {
+  set_accessed(c.cpu, d);
+  load_cache(c.s.seg[x86::kCs], uint16_t((sel & 0xFFFC) | cpl), d);
+  c.s.cpl = uint8_t(cpl);
+  c.attention = true;
+}
+
+// JMP/CALL to a TSS or through a task gate (SDM "JMP"/"CALL" TASK-GATE and
+// TASK-STATE-SEGMENT).
+bool far_task(ExecContext& c, uint16_t sel, const Descriptor& d, TaskSwitchReason why) {
+  const uint32_t err = sel & 0xFFFC;
+  const unsigned rpl = sel & 3;
+  if (d.dpl() < c.s.cpl || d.dpl() < rpl) return c.cpu.raise(kGP, err);
+  uint16_t tss_sel = sel;
+  Descriptor tss = d;
+  if (d.type() == kTaskGate) {
+    if (!d.present()) return c.cpu.raise(kNP, err);
+    tss_sel = d.gate_selector();
+    if (tss_sel & 4) return c.cpu.raise(kGP, tss_sel & 0xFFFC);
+    if (!fetch_descriptor(c.cpu, tss_sel, tss)) return false;
+    if (!tss.tss() || tss.tss_busy()) return c.cpu.raise(kGP, tss_sel & 0xFFFC);
+  } else if (tss.tss_busy()) {
+    return c.cpu.raise(kGP, err);
+  }
+  c.attention = true;
+  if (!task_switch(c.cpu, tss_sel, tss, why, c.next_eip, 0)) return false;
+  if (c.s.eip > c.s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
+  c.next_eip = c.s.eip;
+  return true;
+}
+
+// Data segment registers that the new (outer) CPL may not use are nulled
+// (SDM "RET", "IRET": RETURN-TO-OUTER-PRIVILEGE-LEVEL).
+void null_outer_segments(CpuState& s) {
+  for (unsigned seg : {x86::kEs, x86::kDs, x86::kFs, x86::kGs}) {
+    SegmentCache& sc = s.seg[seg];
+    const bool code = (sc.attrs & 8) != 0;
+    const bool conforming = code && (sc.attrs & 4);
+    const unsigned dpl = (sc.attrs >> 5) & 3;
+    if ((sc.attrs & SegmentCache::kSegS) && !conforming && dpl < s.cpl) load_null(sc, 0);
+  }
+}
+
+// Checks the SS popped by a return to ring `rpl` (SDM "RET", "IRET").
+bool check_outer_ss(ExecContext& c, uint16_t ss, unsigned rpl, Descriptor& d) {
+  if ((ss & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
+  if (!fetch_descriptor(c.cpu, ss, d)) return false;
+  const uint32_t err = ss & 0xFFFC;
+  if ((ss & 3u) != rpl || !d.writable_data() || d.dpl() != rpl) return c.cpu.raise(kGP, err);
+  if (!d.present()) return c.cpu.raise(kSS, err);
+  return true;
+}
+
+// Checks the CS popped by RET/IRET (same checks for both).
+bool check_return_cs(ExecContext& c, uint16_t sel, Descriptor& d) {
+  if ((sel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
+  if (!fetch_descriptor(c.cpu, sel, d)) return false;
+  const uint32_t err = sel & 0xFFFC;
+  const unsigned rpl = sel & 3;
+  if (!d.code() || rpl < c.s.cpl) return c.cpu.raise(kGP, err);
+  if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) return c.cpu.raise(kGP, err);
+  if (!d.present()) return c.cpu.raise(kNP, err);
+  return true;
+}
+
+// Pops an operand-size word, zero-extended.
+bool pop_word(StackCursor& st, bool op32, uint32_t& v) {
+  if (op32) return st.pop(v);
+  uint16_t w;
+  if (!st.pop(w)) return false;
+  v = w;
+  return true;
+}
+
+// CALL through a call gate to a more privileged, non-conforming segment:
+// the stack switch and parameter copy (SDM Vol. 3A, 5.8.5 and figure 5-13).
+bool call_gate_inner(ExecContext& c, const Descriptor& gate, uint16_t csel, Descriptor& code, uint32_t offset) {
+  CpuState& s = c.s;
+  const bool gate32 = gate.type() == kCallGate32;
+  const unsigned dpl = code.dpl();
+  uint16_t new_ss;
+  uint32_t new_esp;
+  Descriptor ssd;
+  if (!tss_stack(c.cpu, dpl, new_ss, new_esp, 0)) return false;
+  if (!check_inner_ss(c.cpu, new_ss, dpl, ssd, 0)) return false;
+  NewStack st;
+  load_cache(st.cache, new_ss, ssd);
+  st.esp = new_esp;
+  st.fault_sel = new_ss;
+  st.push(s.seg[x86::kSs].selector, gate32);
+  st.push(s.gpr[x86::kEsp], gate32);
+  // Parameters, deepest first, so that they keep their order.
+  const unsigned n = gate.gate_params();
+  const unsigned w = gate32 ? 4 : 2;
+  StackCursor old(c);
+  for (unsigned k = n; k-- > 0;) {
+    if (gate32) {
+      uint32_t v;
+      if (!old.peek(k * w, v)) return false;
+      st.push32(v);
+    } else {
+      uint16_t v;
+      if (!old.peek(k * w, v)) return false;
+      st.push16(v);
+    }
+  }
+  st.push(s.seg[x86::kCs].selector, gate32);
+  st.push(c.next_eip, gate32);
+  if (offset > code.limit) return c.cpu.raise(kGP, 0);
+  if (!st.commit(c.cpu, dpl)) return false;
+  set_accessed(c.cpu, ssd);
+  load_cache(s.seg[x86::kSs], new_ss, ssd);
+  s.gpr[x86::kEsp] = st.esp;
+  load_cs(c, csel, code, dpl);
+  c.next_eip = offset;
+  return true;
+}
+
+// JMP/CALL through a call gate (SDM "CALL" CALL-GATE, "JMP" CALL-GATE).
+bool through_call_gate(ExecContext& c, uint16_t sel, const Descriptor& gate, bool call) {
+  CpuState& s = c.s;
+  const uint32_t err = sel & 0xFFFC;
+  if (gate.dpl() < s.cpl || gate.dpl() < (sel & 3u)) return c.cpu.raise(kGP, err);
+  if (!gate.present()) return c.cpu.raise(kNP, err);
+  const uint16_t csel = gate.gate_selector();
+  if ((csel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
+  Descriptor code;
+  if (!fetch_descriptor(c.cpu, csel, code)) return false;
+  const uint32_t cerr = csel & 0xFFFC;
+  if (!code.code() || code.dpl() > s.cpl) return c.cpu.raise(kGP, cerr);
+  if (!call && !code.conforming() && code.dpl() != s.cpl) return c.cpu.raise(kGP, cerr);
+  if (!code.present()) return c.cpu.raise(kNP, cerr);
+  const bool gate32 = gate.type() == kCallGate32;
+  const uint32_t offset = gate32 ? gate.gate_offset() : (gate.gate_offset() & 0xFFFF);
+  if (call && !code.conforming() && code.dpl() < s.cpl) return call_gate_inner(c, gate, csel, code, offset);
+  if (offset > code.limit) return c.cpu.raise(kGP, 0);
+  StackCursor st(c);
+  if (call) {
+    const bool ok = gate32 ? st.push<uint32_t>(s.seg[x86::kCs].selector) && st.push<uint32_t>(c.next_eip)
+                           : st.push<uint16_t>(s.seg[x86::kCs].selector) && st.push<uint16_t>(uint16_t(c.next_eip));
+    if (!ok) return false;
+  }
+  st.commit();
+  load_cs(c, csel, code, s.cpl);
+  c.next_eip = offset;
+  return true;
+}
+
+bool far_transfer(ExecContext& c, const x86::Insn& i, uint16_t sel, uint32_t offset, bool call) {
+  CpuState& s = c.s;
+  c.priv.count(Family::kDescriptorTables, s.cpl);
+  c.attention = true;
+  if ((sel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
+  Descriptor d;
+  if (!fetch_descriptor(c.cpu, sel, d)) return false;
+  const uint32_t err = sel & 0xFFFC;
+  if (d.system()) {
+    switch (d.type()) {
+      case kCallGate16:
+      case kCallGate32: return through_call_gate(c, sel, d, call);
+      case kTaskGate:
+      case kTss16Avail:
+      case kTss32Avail:
+      case kTss16Busy:
+      case kTss32Busy:
+        return far_task(c, sel, d, call ? TaskSwitchReason::kCall : TaskSwitchReason::kJmp);
+      default: return c.cpu.raise(kGP, err);
+    }
+  }
+  if (!check_code_target(c, sel, d)) return false;
+  if (offset > d.limit) return c.cpu.raise(kGP, 0);
+  StackCursor st(c);
+  if (call) {
+    const bool ok = i.opsize == 4 ? st.push<uint32_t>(s.seg[x86::kCs].selector) && st.push<uint32_t>(c.next_eip)
+                                  : st.push<uint16_t>(s.seg[x86::kCs].selector) &&
+                                        st.push<uint16_t>(uint16_t(c.next_eip));
+    if (!ok) return false;
+  }
+  st.commit();
+  load_cs(c, sel, d, s.cpl);
+  c.next_eip = offset;
+  return true;
+}
+
+// IRET with NT set: return to the task in the back link (SDM "IRET"
+// TASK-RETURN, 7.3).
+bool iret_task(ExecContext& c) {
+  CpuState& s = c.s;
+  uint16_t link;
+  {
+    SupervisorAccess sup(c.cpu);
+    if (!c.cpu.read_linear<uint16_t>(s.tr.base, link)) return false;
+  }
+  if (link & 4) return c.cpu.raise(kTS, link & 0xFFFC);
+  Descriptor tss;
+  if (!fetch_descriptor(c.cpu, link, tss, kTS)) return false;
+  if (!tss.tss() || !tss.tss_busy()) return c.cpu.raise(kTS, link & 0xFFFC);
+  c.attention = true;
+  if (!task_switch(c.cpu, link, tss, TaskSwitchReason::kIret, c.next_eip, 0)) return false;
+  if (s.eip > s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
+  c.next_eip = s.eip;
+  return true;
+}
+
+// IRET from ring 0 to V86 mode (SDM "IRET" RETURN-TO-VIRTUAL-8086-MODE).
+bool iret_to_v86(ExecContext& c, StackCursor& st, uint32_t eip, uint16_t cs, uint32_t flags) {
+  CpuState& s = c.s;
+  uint32_t esp, ss, es, ds, fs, gs;
+  if (!st.pop(esp) || !st.pop(ss) || !st.pop(es) || !st.pop(ds) || !st.pop(fs) || !st.pop(gs)) return false;
+  s.eflags = (flags & 0x003F7FD5u) | 0x2;
+  const uint16_t sels[6] = {uint16_t(es), cs, uint16_t(ss), uint16_t(ds), uint16_t(fs), uint16_t(gs)};
+  for (unsigned seg = 0; seg < 6; ++seg) {
+    SegmentCache& sc = s.seg[seg];
+    sc.limit = 0xFFFF;
+    sc.attrs = SegmentCache::kSegPresent | SegmentCache::kSegS | (3 << 5) |
+               (seg == x86::kCs ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData);
+    s.load_segment_real(seg, sels[seg]);
+  }
+  s.gpr[x86::kEsp] = esp;
+  s.cpl = 3;
+  c.next_eip = eip & 0xFFFF;
+  c.attention = true;
+  return true;
+}
+
+}  // namespace
+
+bool far_jmp_protected(ExecContext& c, const x86::Insn& i, uint16_t sel, uint32_t offset) {
+  return far_transfer(c, i, sel, offset, false);
+}
+
+bool far_call_protected(ExecContext& c, const x86::Insn& i, uint16_t sel, uint32_t offset) {
+  return far_transfer(c, i, sel, offset, true);
+}
+
+bool far_ret_protected(ExecContext& c, const x86::Insn& i) {
+  CpuState& s = c.s;
+  c.priv.count(Family::kDescriptorTables, s.cpl);
+  c.attention = true;
+  const bool op32 = i.opsize == 4;
+  StackCursor st(c);
+  uint32_t off, sel32;
+  if (!pop_word(st, op32, off) || !pop_word(st, op32, sel32)) return false;
+  const uint16_t sel = uint16_t(sel32);
+  Descriptor code;
+  if (!check_return_cs(c, sel, code)) return false;
+  const unsigned rpl = sel & 3;
+  const uint32_t imm = i.num_operands > 0 ? (i.ops[0].imm & 0xFFFF) : 0;
+  if (rpl == s.cpl) {
+    if (off > code.limit) return c.cpu.raise(kGP, 0);
+    st.skip(imm);
+    st.commit();
+    load_cs(c, sel, code, s.cpl);
+    c.next_eip = off;
+    return true;
+  }
+  // Return to an outer ring: SS:ESP follow the parameters.
+  st.skip(imm);
+  uint32_t esp, ss32;
+  if (!pop_word(st, op32, esp) || !pop_word(st, op32, ss32)) return false;
+  Descriptor ssd;
+  if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
+  if (off > code.limit) return c.cpu.raise(kGP, 0);
+  load_cs(c, sel, code, rpl);
+  set_accessed(c.cpu, ssd);
+  load_cache(s.seg[x86::kSs], uint16_t(ss32), ssd);
+  const uint32_t new_esp = op32 ? esp : ((s.gpr[x86::kEsp] & 0xFFFF0000u) | (esp & 0xFFFF));
+  s.gpr[x86::kEsp] = ssd.attrs & SegmentCache::kSegDefaultBig ? new_esp + imm
+                                                                : ((new_esp & 0xFFFF0000u) | ((new_esp + imm) & 0xFFFF));
+  null_outer_segments(s);
+  c.next_eip = off;
+  return true;
+}
+
+bool iret_protected(ExecContext& c, const x86::Insn& i) {
+  CpuState& s = c.s;
+  c.priv.count(Family::kHaltInterruptFlag, s.cpl);
+  c.attention = true;
+  if (s.eflags & x86::kNT) return iret_task(c);
+  const bool op32 = i.opsize == 4;
+  StackCursor st(c);
+  uint32_t off, sel32, flags;
+  if (!pop_word(st, op32, off) || !pop_word(st, op32, sel32) || !pop_word(st, op32, flags)) return false;
+  const uint16_t sel = uint16_t(sel32);
+  if (op32 && (flags & x86::kVM) && s.cpl == 0) {
+    // ESP comes from the frame: the cursor is not committed.
+    return iret_to_v86(c, st, off, sel, flags);
+  }
+  Descriptor code;
+  if (!check_return_cs(c, sel, code)) return false;
+  const unsigned rpl = sel & 3;
+  if (rpl == s.cpl) {
+    if (off > code.limit) return c.cpu.raise(kGP, 0);
+    st.commit();
+    write_flags(c, flags, i.opsize);
+    load_cs(c, sel, code, s.cpl);
+    c.next_eip = off;
+    return true;
+  }
+  uint32_t esp, ss32;
+  if (!pop_word(st, op32, esp) || !pop_word(st, op32, ss32)) return false;
+  Descriptor ssd;
+  if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
+  if (off > code.limit) return c.cpu.raise(kGP, 0);
+  write_flags(c, flags, i.opsize);  // at the old CPL (IOPL and IF rules)
+  load_cs(c, sel, code, rpl);
+  set_accessed(c.cpu, ssd);
+  load_cache(s.seg[x86::kSs], uint16_t(ss32), ssd);
+  s.gpr[x86::kEsp] = op32 ? esp : ((s.gpr[x86::kEsp] & 0xFFFF0000u) | (esp & 0xFFFF));
+  null_outer_segments(s);
+  c.next_eip = off;
+  return true;
+}
+
+}  // namespace tx86::core::priv
