@@ -25,6 +25,7 @@
 #include "devices/serial_backend.h"
 #include "devices/uart16550.h"
 #include "guests/demo_rom.h"
+#include "jit/jit_engine.h"
 
 namespace tx86::cli {
 namespace {
@@ -66,9 +67,6 @@ std::unique_ptr<devices::SerialBackend> backend(const std::string& option, const
 }
 
 int run(const Options& o) {
-  if (o.engine == EngineKind::kJit)
-    throw UsageError("--engine jit: the JIT is not built yet in this version; use --engine interp");
-
   // Firmware: the given ROM; else the built-in demo, unless a kernel is
   // booted directly (it needs no firmware: tx86 is its Multiboot loader).
   std::vector<uint8_t> rom;
@@ -106,15 +104,38 @@ int run(const Options& o) {
       throw UsageError(std::string("--kernel: ") + e.what());
     }
   }
-  core::Interpreter engine(machine);
-  engine.set_exit_on_halt(o.exit_on_halt);
-  engine.set_trace(trace.get());
+  std::unique_ptr<core::Interpreter> interp;
+  std::unique_ptr<jit::JitEngine> jit_engine;
+  core::Engine* engine = nullptr;
+  if (o.engine == EngineKind::kJit) {
+    jit::JitOptions jo;
+    jo.cache_bytes = o.jit_cache_bytes;
+    jo.dump_path = o.jit_dump_path;
+    jo.lockstep = o.lockstep;
+    try {
+      jit_engine = std::make_unique<jit::JitEngine>(machine, jo);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    jit_engine->set_exit_on_halt(o.exit_on_halt);
+    engine = jit_engine.get();
+  } else {
+    interp = std::make_unique<core::Interpreter>(machine);
+    interp->set_exit_on_halt(o.exit_on_halt);
+    interp->set_trace(trace.get());
+    engine = interp.get();
+  }
 
   const auto start = std::chrono::steady_clock::now();
   const uint64_t budget = o.max_instructions.value_or(UINT64_MAX);
-  core::StopReason reason = engine.run(budget);
+  core::StopReason reason = engine->run(budget);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  if (jit_engine && !jit_engine->lockstep_report().empty()) {
+    std::fprintf(stderr, "tx86: %s\n", jit_engine->lockstep_report().c_str());
+    machine.drain_devices();
+    return kExitInternal;
+  }
   int status = kExitOk;
   switch (reason) {
     case core::StopReason::kHalted: status = kExitOk; break;
@@ -132,7 +153,11 @@ int run(const Options& o) {
   }
   machine.drain_devices();  // the last bytes a halted guest sent still reach the host
   trace.reset();             // flush before the statistics are printed
-  if (o.stats) print_stats(stderr, machine, engine, post, seconds);
+  if (o.stats) {
+    // For the JIT, the interpreter's figures cover the stretches it ran.
+    print_stats(stderr, machine, interp ? *interp : jit_engine->fallback(), post, seconds);
+    if (jit_engine) jit::print_jit_stats(stderr, *jit_engine, seconds);
+  }
   return status;
 }
 

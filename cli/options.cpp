@@ -74,6 +74,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
   std::string engine = "interp";
   std::string max_instructions;
   std::string ips;
+  std::string jit_cache = "32M";
 
   po::options_description desc("Usage: tx86 [options]\n\nRuns a PC guest. With no --bios, runs the built-in demo ROM.\n\nOptions");
   desc.add_options()
@@ -106,7 +107,13 @@ ParseResult parse_options(int argc, const char* const* argv) {
       ("stats", po::bool_switch(&o.stats),
        "print instructions retired, MIPS and per-group counts at exit")
       ("ips", po::value<std::string>(&ips)->value_name("N"),
-       "virtual clock: guest instructions per virtual second (default 100000000)");
+       "virtual clock: guest instructions per virtual second (default 100000000)")
+      ("jit-cache-size", po::value<std::string>(&jit_cache)->value_name("SIZE"),
+       "JIT: host code kept before the translation cache is flushed (64K..1G, default 32M)")
+      ("jit-dump", po::value<std::string>(&o.jit_dump_path)->value_name("FILE"),
+       "JIT: write every translated block (guest and host code, key, exits) to FILE")
+      ("lockstep", po::bool_switch(&o.lockstep),
+       "JIT: check every block against the interpreter; stop at the first difference (exit code 8)");
 
   std::ostringstream help;
   help << desc << "\n" << kExitCodesHelp;
@@ -146,6 +153,17 @@ ParseResult parse_options(int argc, const char* const* argv) {
   if (engine == "interp") o.engine = EngineKind::kInterp;
   else if (engine == "jit") o.engine = EngineKind::kJit;
   else return fail("--engine '" + engine + "': unknown engine (expected interp or jit)");
+
+  if (o.engine != EngineKind::kJit && (vm.count("jit-cache-size") || vm.count("jit-dump") || o.lockstep))
+    return fail("--jit-cache-size, --jit-dump and --lockstep need --engine jit");
+  if (o.engine == EngineKind::kJit && vm.count("trace"))
+    return fail("--trace needs --engine interp (the JIT does not trace instructions)");
+  {
+    auto n = parse_size(jit_cache);
+    if (!n || *n < (64u << 10) || *n > (uint64_t{1} << 30))
+      return fail("--jit-cache-size '" + jit_cache + "': must be a size between 64K and 1G");
+    o.jit_cache_bytes = *n;
+  }
 
   if (vm.count("max-instructions")) {
     auto n = parse_count(max_instructions);

@@ -39,6 +39,10 @@ struct Options {
   bool debug_exit = false;
   bool stats = false;
   uint64_t instructions_per_second = 100'000'000;
+  // --engine jit only.
+  uint64_t jit_cache_bytes = 32u << 20;  // --jit-cache-size
+  std::string jit_dump_path;             // --jit-dump
+  bool lockstep = false;                 // --lockstep
 };
 
 struct ParseResult {

@@ -1,0 +1,88 @@
+// A translated block: the guest instructions it covers, the key it is found
+// by, and the host code AsmJit produced for it.
+//
+// Blocks are keyed by the guest *physical* address of their first byte, the
+// EIP they start at (the emitted code has every EIP as a constant) and every
+// mode bit that changes decoding or semantics (DESIGN.md §5, issue #4): CS.D,
+// SS.B, CPL, CR0.PE, EFLAGS.VM, CR0.PG, the A20 gate and the CPU model. A
+// block never crosses a guest page, so all its bytes lie in one physical page
+// and self-modifying-code invalidation can work on byte ranges of that page.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/interp/exec_context.h"
+#include "frontend-x86/insn.h"
+
+namespace tx86::jit {
+
+struct BlockKey {
+  uint32_t paddr = 0;
+  uint32_t eip = 0;
+  uint32_t mode = 0;  // mode_bits()
+  bool operator==(const BlockKey&) const = default;
+};
+
+struct BlockKeyHash {
+  size_t operator()(const BlockKey& k) const {
+    uint64_t h = (uint64_t{k.paddr} << 32) ^ k.eip ^ (uint64_t{k.mode} << 20);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return static_cast<size_t>(h ^ (h >> 32));
+  }
+};
+
+// The mode bits of a block key, from the CPU as it is now.
+inline uint32_t mode_bits(const core::Cpu& cpu) {
+  const core::CpuState& s = cpu.s;
+  uint32_t m = 0;
+  if (s.code32()) m |= 1u << 0;
+  if (s.stack32()) m |= 1u << 1;
+  if (s.protected_mode()) m |= 1u << 2;
+  if (s.v86()) m |= 1u << 3;
+  if (s.paging()) m |= 1u << 4;
+  if (cpu.a20()) m |= 1u << 5;
+  m |= uint32_t{s.cpl & 3u} << 6;
+  m |= uint32_t(cpu.model()) << 8;
+  return m;
+}
+
+// One guest instruction of a block, with what the emitted code passes to the
+// interpreter's handler.
+struct BlockInsn {
+  x86::Insn insn;
+  core::interp::Handler handler = nullptr;
+  uint32_t eip = 0;       // EIP of this instruction
+  uint32_t next_eip = 0;  // EIP of the fall-through successor
+};
+
+// The host entry point: returns a BlockExit.
+struct JitContext;
+using BlockFn = uint32_t (*)(JitContext*);
+
+enum BlockExit : uint32_t {
+  kExitContinue = 0,  // (per instruction) go on with the next one
+  kExitEnd = 1,       // the block ran to its end or stopped after an instruction
+  kExitFault = 2,     // an instruction faulted: cpu.fault set, EIP at it, state as before it
+};
+
+struct Block {
+  BlockKey key;
+  uint32_t linear = 0;     // CS.base + EIP when translated (for listings)
+  uint32_t last_eip = 0;   // EIP of the block's last byte (CS limit check at entry)
+  uint32_t paddr_end = 0;  // one past the last byte
+  size_t count = 0;        // instructions
+  std::unique_ptr<BlockInsn[]> insns;  // never moves: the code points into it
+  std::vector<uint8_t> guest_bytes;
+  BlockFn entry = nullptr;
+  size_t code_size = 0;
+  bool valid = true;  // false once invalidated (freed when no longer running)
+  uint64_t runs = 0;
+};
+
+}  // namespace tx86::jit

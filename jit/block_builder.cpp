@@ -1,0 +1,96 @@
+// See block_builder.h.
+#include "jit/block_builder.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/interp/handler_table.h"
+#include "frontend-x86/decoder.h"
+#include "jit/jit_table.h"
+
+namespace tx86::jit {
+
+namespace ax = asmjit::x86;
+using asmjit::imm;
+using asmjit::Label;
+
+namespace {
+
+// Instructions after which a block ends: anything that branches, traps to
+// core/priv, or may change the mode, the interrupt flag or the mapping.
+constexpr uint16_t kEndAttrs = x86::kAttrBranch | x86::kAttrEndsBlock | x86::kAttrPrivileged |
+                               x86::kAttrIoSensitive | x86::kAttrSensitive;
+
+void emit(Block& b, asmjit::JitRuntime& rt) {
+  asmjit::CodeHolder code;
+  code.init(rt.environment());
+  ax::Assembler a(&code);
+  Label exit = a.newLabel();
+  // Prologue: rbx is callee-saved; after its push the stack is 16-byte
+  // aligned for the calls.
+  a.push(ax::rbx);
+  a.mov(ax::rbx, ax::rdi);
+  const JitTable& table = jit_table();
+  for (size_t k = 0; k < b.count; ++k) {
+    EmitEnv env{a, exit, b, k};
+    table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
+  }
+  a.mov(ax::eax, kExitEnd);
+  a.bind(exit);
+  a.pop(ax::rbx);
+  a.ret();
+  BlockFn fn = nullptr;
+  if (rt.add(&fn, &code) != asmjit::kErrorOk) throw std::runtime_error("jit: AsmJit could not place a block in host memory");
+  b.entry = fn;
+  b.code_size = code.codeSize();
+}
+
+}  // namespace
+
+std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t paddr, asmjit::JitRuntime& rt,
+                                   size_t max_insns) {
+  const core::CpuState& s = cpu.s;
+  const core::SegmentCache& cs = s.seg[x86::kCs];
+  const bool code32 = cs.big();
+  const uint32_t eip = s.eip;
+  const size_t in_page = core::kPageSize - (paddr & core::kPageMask);
+  const x86::DecodeOptions opts{code32 ? x86::CodeSize::k32 : x86::CodeSize::k16, cpu.model()};
+  const core::interp::HandlerTable& handlers = core::interp::handler_table();
+
+  std::vector<BlockInsn> insns;
+  size_t off = 0;
+  while (insns.size() < max_insns && off < in_page) {
+    BlockInsn bi;
+    const size_t avail = std::min<size_t>(in_page - off, x86::kMaxInsnLength);
+    if (x86::decode(code + off, avail, opts, bi.insn) != x86::DecodeStatus::kOk) break;
+    const uint64_t at = uint64_t{eip} + off;
+    const uint64_t last = at + bi.insn.length - 1;
+    // Past the CS limit, or past the 64 KiB wrap of a 16-bit IP: the
+    // interpreter's byte-wise fetch handles those.
+    if (last > cs.limit || (!code32 && last > 0xFFFF) || last > 0xFFFFFFFFu) break;
+    bi.handler = core::interp::resolve_handler(handlers, bi.insn);
+    bi.eip = static_cast<uint32_t>(at);
+    bi.next_eip = static_cast<uint32_t>(at + bi.insn.length);
+    if (!code32) bi.next_eip &= 0xFFFF;
+    insns.push_back(bi);
+    off += bi.insn.length;
+    if (bi.insn.attrs & kEndAttrs) break;
+  }
+  if (insns.empty()) return nullptr;
+
+  auto b = std::make_unique<Block>();
+  b->key = BlockKey{paddr, eip, mode_bits(cpu)};
+  b->linear = cs.base + eip;
+  b->last_eip = static_cast<uint32_t>(eip + off - 1);
+  b->paddr_end = static_cast<uint32_t>(paddr + off);
+  b->count = insns.size();
+  b->insns = std::make_unique<BlockInsn[]>(insns.size());
+  std::copy(insns.begin(), insns.end(), b->insns.get());
+  b->guest_bytes.assign(code, code + off);
+  emit(*b, rt);
+  return b;
+}
+
+}  // namespace tx86::jit

@@ -1,0 +1,159 @@
+// See jit_engine.h.
+#include "jit/jit_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "jit/block_builder.h"
+#include "jit/jit_dump.h"
+#include "jit/lockstep.h"
+
+namespace tx86::jit {
+
+using core::StopReason;
+
+uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi) {
+  core::interp::ExecContext& x = c->exec;
+  x.next_eip = bi->next_eip;
+  if (!bi->handler(x, bi->insn)) [[unlikely]]
+    return kExitFault;
+  c->s->eip = x.next_eip;
+  c->clock->retire(1);
+  if (x.attention | x.shadow | c->stop) [[unlikely]]
+    return kExitEnd;
+  // A taken branch, or a REP iteration that restarts its instruction.
+  if (x.next_eip != bi->next_eip) return kExitEnd;
+  return kExitContinue;
+}
+
+namespace {
+core::priv::PrivStats& priv_stats_of(core::Interpreter& interp) {
+  // Handlers count traps into the interpreter's counters, so that --stats
+  // shows them for both engines together.
+  return const_cast<core::priv::PrivStats&>(interp.priv_stats());
+}
+}  // namespace
+
+JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
+    : machine_(machine),
+      options_(options),
+      interp_(machine),
+      cache_(machine.memory(), options.cache_bytes),
+      ctx_{core::interp::ExecContext{machine, machine.cpu(), machine.cpu().s, priv_stats_of(interp_)}} {
+  ctx_.s = &machine.cpu().s;
+  ctx_.clock = &machine.clock();
+  if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
+  if (!options_.dump_path.empty()) dump_ = std::make_unique<JitDump>(options_.dump_path);
+  if (options_.lockstep) lockstep_ = std::make_unique<Lockstep>(machine);
+}
+
+JitEngine::~JitEngine() = default;
+
+JitStats JitEngine::stats() const {
+  JitStats s = stats_;
+  s.cache = const_cast<TranslationCache&>(cache_).stats();
+  if (lockstep_) {
+    s.lockstep_blocks = lockstep_->blocks_checked();
+    s.lockstep_skipped = lockstep_->blocks_skipped();
+  }
+  return s;
+}
+
+bool JitEngine::fall_back(uint64_t n, StopReason& reason) {
+  ++stats_.fallback_runs;
+  reason = interp_.run(n);
+  return reason == StopReason::kInstructionLimit;
+}
+
+Block* JitEngine::lookup_or_translate() {
+  core::Cpu& cpu = machine_.cpu();
+  core::CpuState& s = cpu.s;
+  const core::SegmentCache& cs = s.seg[x86::kCs];
+  if (s.eip > cs.limit) return nullptr;
+  uint32_t paddr = 0;
+  const uint8_t* code = cpu.code_pointer(cs.base + s.eip, paddr);
+  if (code == nullptr) return nullptr;  // a fetch fault or MMIO: the interpreter knows
+  const BlockKey key{paddr, s.eip, mode_bits(cpu)};
+  if (Block* b = cache_.find(key)) {
+    ++cache_.stats().cache_hits;
+    return b->last_eip <= cs.limit ? b : nullptr;
+  }
+  if (cache_.full()) cache_.flush();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<Block> built = build_block(cpu, code, paddr, cache_.runtime(), options_.max_block_insns);
+  cache_.stats().translate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (built == nullptr) return nullptr;
+  Block* b = cache_.insert(std::move(built));
+  if (dump_) dump_->write(*b);
+  return b;
+}
+
+StopReason JitEngine::run(uint64_t max_instructions) {
+  core::CpuState& s = machine_.cpu().s;
+  core::Clock& clock = machine_.clock();
+  core::Scheduler& sched = machine_.scheduler();
+  const uint64_t start = clock.retired();
+  const uint64_t end = max_instructions > UINT64_MAX - start ? UINT64_MAX : start + max_instructions;
+  StopReason reason = StopReason::kInstructionLimit;
+  for (;;) {
+    // ---- the boundary check (as Interpreter::run) ----
+    if (machine_.stop_requested()) return StopReason::kExitRequested;
+    if (clock.retired() >= sched.next_due_instruction()) {
+      sched.run_due();
+      continue;
+    }
+    const uint64_t now = clock.retired();
+    if (now >= end) return StopReason::kInstructionLimit;
+    const uint64_t deadline = std::min(end, sched.next_due_instruction());
+    core::InterruptController* intc = machine_.interrupt_controller();
+    const bool irq = (s.eflags & x86::kIF) && !s.interrupt_shadow && intc != nullptr && intc->interrupt_pending();
+    if (irq || s.interrupt_shadow || (s.eflags & x86::kTF)) {
+      // One instruction (after the interrupt, if any) in the interpreter.
+      if (!fall_back(1, reason)) return reason;
+      continue;
+    }
+    if (s.halted) {
+      // Waiting: the interpreter jumps the clock to the next event (or stops).
+      if (!fall_back(deadline - now, reason)) return reason;
+      continue;
+    }
+    // ---- a block ----
+    Block* b = lookup_or_translate();
+    if (b == nullptr || b->count > deadline - now) {
+      if (!fall_back(b == nullptr ? 1 : deadline - now, reason)) return reason;
+      continue;
+    }
+    if (lockstep_) lockstep_->before_block();
+    s.interrupt_shadow = false;
+    ctx_.exec.attention = false;
+    ctx_.exec.shadow = false;
+    ctx_.stop = false;
+    ctx_.current = b;
+    cache_.set_running(b, &ctx_.stop);
+    const uint32_t exit = b->entry(&ctx_);
+    cache_.set_running(nullptr, nullptr);
+    ctx_.current = nullptr;
+    const uint64_t retired = clock.retired() - now;
+    ++stats_.blocks_run;
+    stats_.block_instructions += retired;
+    if (ctx_.exec.shadow) s.interrupt_shadow = true;
+    bool shutdown = false;
+    if (exit == kExitFault) {
+      // The faulting instruction changed nothing: the interpreter runs it
+      // again, faults the same way and delivers the exception its own way
+      // (one definition of exception delivery, DESIGN.md §2).
+      ++stats_.exceptions;
+      shutdown = interp_.step() == core::StepResult::kShutdown;
+    }
+    const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
+    cache_.collect();  // b may be gone from here on
+    if (!same) {
+      lockstep_report_ = lockstep_->report();
+      machine_.request_exit(kLockstepExitStatus);
+      return StopReason::kExitRequested;
+    }
+    if (shutdown) return StopReason::kShutdown;
+  }
+}
+
+}  // namespace tx86::jit

@@ -1,0 +1,94 @@
+// The JIT engine (issue #4): runs guest code as translated blocks from the
+// translation cache, with the interpreter as the reference and the fallback.
+//
+// The run loop is the interpreter's (interpreter.cpp) with blocks in place of
+// its instruction chain, so that both engines stop, take events and
+// interrupts at the same instruction boundaries (DESIGN.md §7): a block runs
+// only if all its instructions fit before the next scheduler deadline and
+// the budget; it ends early after any instruction that asks for attention
+// (port I/O, IF/TF changes, interrupt shadow, HLT, REP restarts) exactly
+// where the interpreter's chain ends. Everything a block cannot do — a
+// pending interrupt, HLT waiting, TF single-stepping, an interrupt shadow,
+// the last few instructions before a deadline, code that cannot be
+// translated (MMIO, page- or limit-crossing instructions) — is handed to an
+// embedded Interpreter on the same Machine for just that stretch.
+//
+// A fault inside a block returns kExitFault with the state as before the
+// faulting instruction (handlers change nothing when they fault); the
+// interpreter then executes that instruction again, which faults the same
+// way and delivers the exception exactly as the interpreter always does.
+// (Caveat: a handler that reads a port or MMIO before faulting — INS with a
+// bad destination — does that read twice.)
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "core/engine.h"
+#include "core/interp/interpreter.h"
+#include "core/machine.h"
+#include "jit/jit_context.h"
+#include "jit/translation_cache.h"
+
+namespace tx86::jit {
+
+class JitDump;
+class Lockstep;
+
+struct JitOptions {
+  size_t cache_bytes = size_t{32} << 20;  // host code before a flush
+  bool lockstep = false;                  // compare every block with the interpreter
+  std::string dump_path;                  // --jit-dump: listing of every translated block
+  size_t max_block_insns = 0;             // 0: kMaxBlockInsns
+};
+
+struct JitStats {
+  CacheStats cache;
+  uint64_t blocks_run = 0;
+  uint64_t block_instructions = 0;   // retired inside blocks
+  uint64_t fallback_runs = 0;        // stretches handed to the interpreter
+  uint64_t exceptions = 0;           // faults inside blocks
+  uint64_t lockstep_blocks = 0;      // blocks compared with the interpreter
+  uint64_t lockstep_skipped = 0;     // blocks with port I/O (not compared)
+};
+
+class JitEngine : public core::Engine {
+ public:
+  // Throws std::runtime_error if the dump file cannot be opened.
+  explicit JitEngine(core::Machine& machine, const JitOptions& options = {});
+  ~JitEngine() override;
+
+  std::string_view name() const override { return "jit"; }
+  core::StopReason run(uint64_t max_instructions) override;
+
+  void set_exit_on_halt(bool on) { interp_.set_exit_on_halt(on); }
+  const core::Interpreter& fallback() const { return interp_; }
+  JitStats stats() const;
+  // Empty unless lockstep found a difference (the run then stopped with
+  // kExitRequested and exit status kLockstepExitStatus).
+  const std::string& lockstep_report() const { return lockstep_report_; }
+  static constexpr int kLockstepExitStatus = 8;
+
+ private:
+  Block* lookup_or_translate();
+  // Runs the interpreter for up to `n` instructions; false if run() must
+  // return `reason`.
+  bool fall_back(uint64_t n, core::StopReason& reason);
+
+  core::Machine& machine_;
+  JitOptions options_;
+  core::Interpreter interp_;
+  TranslationCache cache_;
+  JitContext ctx_;
+  JitStats stats_;
+  std::unique_ptr<JitDump> dump_;
+  std::unique_ptr<Lockstep> lockstep_;
+  std::string lockstep_report_;
+};
+
+// --stats: the JIT's figures (jit_stats.cpp).
+void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_seconds);
+
+}  // namespace tx86::jit

@@ -1,0 +1,50 @@
+// The JIT's dispatch table (DESIGN.md §2, Dolphin's style): one emitter per
+// mnemonic. Every entry starts as emit_call_handler, which emits a call to
+// the interpreter's handler for the instruction, so every instruction the
+// interpreter runs also runs under the JIT; emitters that produce inline code
+// are registered over it by group (register_*). Registering a mnemonic twice
+// is a start-up error (std::logic_error).
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+
+#include "jit/block.h"
+
+namespace tx86::jit {
+
+// Registers of the emitted code: rbx = JitContext* (callee-saved, so it
+// survives the calls). The stack is 16-byte aligned at every call.
+struct EmitEnv {
+  asmjit::x86::Assembler& a;
+  asmjit::Label exit;  // returns eax to the dispatcher
+  const Block& block;
+  size_t index;        // of the instruction being emitted
+};
+
+// Emits the code of one instruction. Must leave EIP exact for the next one
+// and jump to `exit` with eax = kExitFault (state untouched, EIP at the
+// instruction) or kExitEnd (stop after this instruction).
+using Emitter = void (*)(EmitEnv& env, const BlockInsn& bi);
+
+// The default entry: a call to the interpreter handler through
+// exec_insn_thunk (jit_engine.cpp), then a check of the exit code.
+void emit_call_handler(EmitEnv& env, const BlockInsn& bi);
+
+class JitTable {
+ public:
+  JitTable();
+  void set(x86::Mnemonic m, Emitter e);
+  Emitter lookup(x86::Mnemonic m) const { return table_[static_cast<size_t>(m)]; }
+  bool inlined(x86::Mnemonic m) const { return set_[static_cast<size_t>(m)]; }
+
+ private:
+  Emitter table_[static_cast<size_t>(x86::Mnemonic::kCount)];
+  bool set_[static_cast<size_t>(x86::Mnemonic::kCount)] = {};
+};
+
+// The table, built on first use and immutable afterwards.
+const JitTable& jit_table();
+
+}  // namespace tx86::jit
