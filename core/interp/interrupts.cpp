@@ -63,7 +63,7 @@ bool deliver_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t return_eip, bo
 // Protected-mode and V86 delivery through the IDT (SDM Vol. 3A, 6.12 and
 // the "INT n/INTO/INT3/INT1" pseudo-code).
 bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
-                       uint32_t error) {
+                       uint32_t error, uint32_t extra_flags) {
   CpuState& s = cpu.s;
   const bool software = kind == EventKind::kSoftwareInt || kind == EventKind::kSoftwareTrap;
   const uint32_t ext = (kind == EventKind::kException || kind == EventKind::kExternal) ? 1 : 0;
@@ -99,7 +99,7 @@ bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind 
   const uint32_t offset = gate32 ? gate.gate_offset() : (gate.gate_offset() & 0xFFFF);
   const bool inner = !code.conforming() && code.dpl() < s.cpl;
   const unsigned new_cpl = inner ? code.dpl() : s.cpl;
-  const uint32_t flags_image = s.eflags;
+  const uint32_t flags_image = s.eflags | extra_flags;
   NewStack st;
   Descriptor ss_desc;
   uint16_t new_ss = 0;
@@ -152,13 +152,22 @@ bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind 
 // Exception classes for the double-fault rule (SDM Vol. 3A, table 6-4).
 bool contributory(uint8_t v) { return v == kDE || v == kTS || v == kNP || v == kSS || v == kGP; }
 
+// Fault-class exceptions push EFLAGS with RF = 1, so that the restarted
+// instruction does not hit its own instruction breakpoint again (SDM Vol.
+// 3A, 17.3.1.1). #DB is left out: its instruction-breakpoint form is the
+// one fault whose handler sets RF itself.
+bool fault_class(uint8_t v) {
+  return v == kDE || v == kBR || v == kUD || v == kNM || v == kTS || v == kNP || v == kSS || v == kGP ||
+         v == kPF || v == kMF || v == kAC;
+}
+
 }  // namespace
 
 bool deliver_interrupt(Machine& m, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
                        uint32_t error) {
   Cpu& cpu = m.cpu();
   if (!cpu.s.protected_mode()) return deliver_real(cpu, vector, return_eip);
-  return deliver_protected(cpu, vector, return_eip, kind, has_error, error);
+  return deliver_protected(cpu, vector, return_eip, kind, has_error, error, 0);
 }
 
 bool deliver_exception(Machine& m, const Fault& f) {
@@ -171,7 +180,8 @@ bool deliver_exception(Machine& m, const Fault& f) {
   Fault cur = f;
   // At most: the exception, a serial benign one or #DF, and #DF.
   for (unsigned round = 0; round < 4; ++round) {
-    if (deliver_interrupt(m, cur.vector, cpu.s.eip, EventKind::kException, cur.has_error_code, cur.error_code))
+    const uint32_t rf = fault_class(cur.vector) ? x86::kRF : 0;
+    if (deliver_protected(cpu, cur.vector, cpu.s.eip, EventKind::kException, cur.has_error_code, cur.error_code, rf))
       return true;
     const Fault next = cpu.fault;
     if (cur.vector == kDF) return false;  // triple fault

@@ -316,6 +316,7 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
     if (off > code.limit) return c.cpu.raise(kGP, 0);
     st.commit();
     write_flags(c, flags, i.opsize);
+    if (op32) s.eflags = (s.eflags & ~x86::kRF) | (flags & x86::kRF);  // IRET loads RF (SDM 17.3.1.1)
     load_cs(c, sel, code, s.cpl);
     c.next_eip = off;
     return true;
@@ -326,6 +327,7 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
   if (off > code.limit) return c.cpu.raise(kGP, 0);
   write_flags(c, flags, i.opsize);  // at the old CPL (IOPL and IF rules)
+  if (op32) s.eflags = (s.eflags & ~x86::kRF) | (flags & x86::kRF);
   load_cs(c, sel, code, rpl);
   set_accessed(c.cpu, ssd);
   load_cache(s.seg[x86::kSs], uint16_t(ss32), ssd);
