@@ -1,0 +1,193 @@
+// The JIT against the interpreter: the same programs on two machines must end
+// in the same state (CPU, clock, every RAM byte), including timer interrupts
+// (same instruction boundaries), faults inside a block, self-modifying code,
+// instructions crossing a page, cache flushes and the 286's LOCK forms.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "jit/jit_table.h"
+#include "tests/jit/jit_guest.h"
+
+using namespace tx86;
+using tx86::test::EngineKind;
+using tx86::test::Rig;
+
+namespace {
+
+// tests/jit/timer.asm (NASM, org 0 at 1000:0000): programs the PIC (IRQ0 at
+// vector 8, only IRQ0 unmasked) and PIT channel 0 (mode 2, count 100), then
+// loops on register arithmetic and stores to DS:SI while the ISR counts
+// interrupts in DS:0800 and sends EOI.
+const std::vector<uint8_t> kTimerProgram = {
+    0xfa, 0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x08, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0, 0x01, 0xe6, 0x21, 0xb0,
+    0xfe, 0xe6, 0x21, 0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x64, 0xe6, 0x40, 0x30, 0xc0, 0xe6, 0x40, 0x31, 0xc0, 0x8e,
+    0xc0, 0x26, 0xc7, 0x06, 0x20, 0x00, 0x52, 0x00, 0x26, 0xc7, 0x06, 0x22, 0x00, 0x00, 0x10, 0xb8, 0x00, 0x30,
+    0x8e, 0xd8, 0x31, 0xf6, 0x31, 0xc9, 0xfb, 0x89, 0xc8, 0x6b, 0xc0, 0x07, 0x01, 0xc3, 0x31, 0xda, 0x89, 0x14,
+    0x83, 0xc6, 0x02, 0x81, 0xe6, 0xff, 0x03, 0x41, 0xeb, 0xeb, 0x50, 0xff, 0x06, 0x00, 0x08, 0xb0, 0x20, 0xe6,
+    0x20, 0x58, 0xcf};
+
+// tests/jit/smc.asm: a loop that rewrites the immediate of the very next
+// instruction (same block) with CL each time: BL = 50 + 49 + ... + 1 mod 256.
+const std::vector<uint8_t> kSmcProgram = {0x31, 0xdb, 0xb9, 0x32, 0x00, 0x2e, 0x88, 0x0e, 0x0b,
+                                          0x00, 0xb0, 0x00, 0x00, 0xc3, 0xe2, 0xf5, 0xf4};
+
+void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind,
+              x86::CpuModel model = x86::CpuModel::kP6, size_t cache = size_t{32} << 20) {
+  Rig ref(EngineKind::kInterp, model);
+  Rig jit(kind, model, cache);
+  ref.load(test::kCodeBase, program);
+  jit.load(test::kCodeBase, program);
+  const core::StopReason r1 = ref.run(budget);
+  const core::StopReason r2 = jit.run(budget);
+  INFO("lockstep: " << jit.jit_engine->lockstep_report());
+  CHECK(r1 == r2);
+  CHECK(test::machine_difference(jit, ref) == "");
+}
+
+}  // namespace
+
+TEST_CASE("timer interrupts arrive at the same instruction under the JIT", "[jit]") {
+  for (uint64_t budget : {uint64_t{300000}, uint64_t{123457}, uint64_t{99991}}) {
+    INFO("budget " << budget);
+    same_run(kTimerProgram, budget, EngineKind::kJit);
+  }
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, kTimerProgram);
+  jit.run(300000);
+  CHECK(jit.peek16(0x30800) >= 20);  // the ISR ran many times
+  CHECK(jit.jit_engine->stats().block_instructions > 250000);
+}
+
+TEST_CASE("the timer program passes lockstep", "[jit][lockstep]") {
+  same_run(kTimerProgram, 200000, EngineKind::kJitLockstep);
+  Rig jit(EngineKind::kJitLockstep);
+  jit.load(test::kCodeBase, kTimerProgram);
+  jit.run(100000);
+  CHECK(jit.jit_engine->lockstep_report() == "");
+  CHECK(jit.jit_engine->stats().lockstep_blocks > 1000);
+}
+
+TEST_CASE("code that rewrites the next instruction of its own block", "[jit][smc]") {
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, kSmcProgram);
+  CHECK(jit.run(10000) == core::StopReason::kHalted);
+  CHECK((jit.s().gpr[x86::kEbx] & 0xFF) == (50 * 51 / 2) % 256);
+  CHECK(jit.jit_engine->stats().cache.invalidations >= 50);
+  same_run(kSmcProgram, 10000, EngineKind::kJit);
+  same_run(kSmcProgram, 10000, EngineKind::kJitLockstep);
+}
+
+TEST_CASE("data written next to code leaves other blocks of the page alone", "[jit][smc]") {
+  // Block A at 0 stores to offset 0x200 of the code page (not code); the
+  // block at 0x100 must survive: only exact byte ranges are invalidated.
+  // 0000: mov ax,1 ; jmp 0100      0100: mov [cs:0200],ax ; inc bx ; cmp bx,10 ; jne 0100 ; hlt
+  std::vector<uint8_t> p(0x210, 0x90);
+  const std::vector<uint8_t> a = {0xb8, 0x01, 0x00, 0xe9, 0xfa, 0x00};
+  const std::vector<uint8_t> b = {0x2e, 0xa3, 0x00, 0x02, 0x43, 0x83, 0xfb, 0x0a, 0x75, 0xf6, 0xf4};
+  std::copy(a.begin(), a.end(), p.begin());
+  std::copy(b.begin(), b.end(), p.begin() + 0x100);
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, p);
+  CHECK(jit.run(10000) == core::StopReason::kHalted);
+  CHECK(jit.s().gpr[x86::kEbx] == 10);
+  CHECK(jit.jit_engine->stats().cache.invalidations == 0);
+  same_run(p, 10000, EngineKind::kJitLockstep);
+}
+
+TEST_CASE("a fault inside a block leaves the state of the faulting instruction", "[jit]") {
+  // mov ax,5 ; mov bx,7 ; xor cl,cl ; div cl (#DE) ; hlt
+  const std::vector<uint8_t> p = {0xb8, 0x05, 0x00, 0xbb, 0x07, 0x00, 0x30, 0xc9, 0xf6, 0xf1, 0xf4};
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, p);
+  CHECK(jit.run(1000) == core::StopReason::kHalted);
+  CHECK(jit.stopped_in_handler(0));
+  CHECK(jit.s().gpr[x86::kEax] == 5);
+  CHECK(jit.s().gpr[x86::kEbx] == 7);
+  CHECK(jit.peek16(0x20000 + 0xFFFE - 6) == 8);  // the return IP: the DIV
+  CHECK(jit.jit_engine->stats().exceptions == 1);
+  same_run(p, 1000, EngineKind::kJit);
+  same_run(p, 1000, EngineKind::kJitLockstep);
+}
+
+TEST_CASE("an instruction crossing a page runs in the interpreter", "[jit]") {
+  // 0000: jmp 0FFE ; 0FFE: mov ax,1234h (crosses 0x11000) ; mov bx,5678h ; hlt
+  std::vector<uint8_t> p(0x1010, 0x90);
+  const std::vector<uint8_t> head = {0xe9, 0xfb, 0x0f};
+  const std::vector<uint8_t> tail = {0xb8, 0x34, 0x12, 0xbb, 0x78, 0x56, 0xf4};
+  std::copy(head.begin(), head.end(), p.begin());
+  std::copy(tail.begin(), tail.end(), p.begin() + 0xFFE);
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, p);
+  CHECK(jit.run(1000) == core::StopReason::kHalted);
+  CHECK(jit.s().gpr[x86::kEax] == 0x1234);
+  CHECK(jit.s().gpr[x86::kEbx] == 0x5678);
+  same_run(p, 1000, EngineKind::kJitLockstep);
+}
+
+TEST_CASE("a tiny translation cache flushes and still runs correctly", "[jit]") {
+  Rig jit(EngineKind::kJit, x86::CpuModel::kP6, 256);
+  jit.load(test::kCodeBase, kTimerProgram);
+  jit.run(50000);
+  CHECK(jit.jit_engine->stats().cache.flushes > 10);
+  same_run(kTimerProgram, 50000, EngineKind::kJit, x86::CpuModel::kP6, 256);
+}
+
+TEST_CASE("the 80286's LOCK forms the decoder refuses run under the JIT", "[jit]") {
+  // mov ax,1 ; mov cx,2 ; lock add ax,cx ; hlt
+  const std::vector<uint8_t> p = {0xb8, 0x01, 0x00, 0xb9, 0x02, 0x00, 0xf0, 0x01, 0xc8, 0xf4};
+  Rig jit(EngineKind::kJit, x86::CpuModel::k286);
+  jit.load(test::kCodeBase, p);
+  jit.s().eflags = 0x0002;
+  CHECK(jit.run(1000) == core::StopReason::kHalted);
+  CHECK(jit.s().gpr[x86::kEax] == 3);
+}
+
+TEST_CASE("lockstep names the first differing register", "[jit][lockstep]") {
+  core::CpuState a, b;
+  CHECK(jit::first_difference(a, b) == "");
+  b.gpr[x86::kEbx] = 1;
+  b.eflags |= x86::kCF;
+  CHECK(jit::first_difference(a, b) == "ebx: jit 00000000 vs interp 00000001");
+  b.gpr[x86::kEbx] = 0;
+  CHECK(jit::first_difference(a, b) == "eflags: jit 00000002 vs interp 00000003");
+}
+
+TEST_CASE("registering a JIT emitter twice is a start-up error", "[jit]") {
+  jit::JitTable t;
+  t.set(x86::Mnemonic::kNop, jit::emit_call_handler);
+  CHECK(t.inlined(x86::Mnemonic::kNop));
+  CHECK_THROWS_AS(t.set(x86::Mnemonic::kNop, jit::emit_call_handler), std::logic_error);
+}
+
+TEST_CASE("--jit-dump lists guest and host code of every block", "[jit]") {
+  const std::string path = "jit_dump_test.txt";
+  {
+    core::Machine m;
+    m.set_log_quiet(true);
+    core::CpuState& s = m.cpu().s;
+    s.load_segment_real(x86::kCs, test::kCodeBase >> 4);
+    s.eip = 0;
+    m.memory().load(test::kCodeBase, std::vector<uint8_t>{0xb8, 0x05, 0x00, 0x43, 0xfa, 0xf4});
+    jit::JitOptions o;
+    o.dump_path = path;
+    jit::JitEngine e(m, o);
+    e.set_exit_on_halt(true);
+    CHECK(e.run(100) == core::StopReason::kHalted);
+  }
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  const std::string dump = text.str();
+  std::remove(path.c_str());
+  CHECK(dump.find("block paddr=00010000 eip=00000000") != std::string::npos);
+  CHECK(dump.find("mov ax, 5") != std::string::npos);
+  CHECK(dump.find("inc bx") != std::string::npos);
+  CHECK(dump.find("cli") != std::string::npos);  // ends the first block
+  CHECK(dump.find("call rax") != std::string::npos);
+  CHECK(dump.find("exec_insn_thunk") != std::string::npos);
+  CHECK(dump.find("falls through to eip 00000005") != std::string::npos);
+}
