@@ -159,7 +159,9 @@ bool probe_descriptor(ExecContext& c, const x86::Insn& i) {
   const x86::Operand& dst = i.ops[0];
   if (P == Probe::kLar) {
     if (dst.size == 2) s.set_reg16(dst.reg, uint16_t(d.hi & 0xFF00));
-    else s.gpr[dst.reg] = d.hi & 0x00F0FF00u;
+    // The SDM masks with 00FxFF00H (bits 16-19 undefined); Intel CPUs
+    // return the limit bits there, as Bochs does.
+    else s.gpr[dst.reg] = d.hi & 0x00FFFF00u;
   } else {
     if (dst.size == 2) s.set_reg16(dst.reg, uint16_t(d.limit));
     else s.gpr[dst.reg] = d.limit;
