@@ -68,7 +68,7 @@ using BlockFn = uint32_t (*)(JitContext*);
 enum BlockExit : uint32_t {
   kExitContinue = 0,  // (per instruction) go on with the next one
   kExitEnd = 1,       // the block ran to its end or stopped after an instruction
-  kExitFault = 2,     // an instruction faulted: cpu.fault set, EIP at it, state as before it
+  kExitFault = 2,     // an instruction faulted: cpu.fault set, EIP at it, state as the interpreter has it
 };
 
 struct Block {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/interp/engine_support.h"
 #include "jit/block_builder.h"
 #include "jit/jit_dump.h"
 #include "jit/lockstep.h"
@@ -139,11 +140,8 @@ StopReason JitEngine::run(uint64_t max_instructions) {
     if (ctx_.exec.shadow) s.interrupt_shadow = true;
     bool shutdown = false;
     if (exit == kExitFault) {
-      // The faulting instruction changed nothing: the interpreter runs it
-      // again, faults the same way and delivers the exception its own way
-      // (one definition of exception delivery, DESIGN.md §2).
       ++stats_.exceptions;
-      shutdown = interp_.step() == core::StepResult::kShutdown;
+      shutdown = !core::interp::deliver_pending_exception(machine_, nullptr);
     }
     const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
     cache_.collect();  // b may be gone from here on

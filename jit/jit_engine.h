@@ -14,11 +14,9 @@
 // embedded Interpreter on the same Machine for just that stretch.
 //
 // A fault inside a block returns kExitFault with the state as before the
-// faulting instruction (handlers change nothing when they fault); the
-// interpreter then executes that instruction again, which faults the same
-// way and delivers the exception exactly as the interpreter always does.
-// (Caveat: a handler that reads a port or MMIO before faulting — INS with a
-// bad destination — does that read twice.)
+// faulting instruction (or as its handler left it, exactly as in the
+// interpreter), and the exception is delivered as the interpreter does
+// (core/interp/engine_support.h).
 #pragma once
 
 #include <cstdint>

@@ -36,6 +36,18 @@ bool port_io(const x86::Insn& i) {
   return i.mnemonic == M::kIn || i.mnemonic == M::kOut || i.mnemonic == M::kIns || i.mnemonic == M::kOuts;
 }
 
+// Whether the A20 gate is open, read from what the CPU does with address
+// 1 MiB when paging is off (Cpu::a20() compares the whole address mask, which
+// says "closed" on a CPU whose bus is narrower than 32 bits, e.g. the 286's).
+bool a20_open(core::Cpu& cpu) {
+  if (cpu.s.paging()) return cpu.a20();
+  const core::Fault saved = cpu.fault;
+  uint32_t paddr = 0;
+  const bool ok = cpu.translate(0x100000, core::Access::kRead, paddr);
+  cpu.fault = saved;
+  return ok ? (paddr & 0x100000) != 0 : cpu.a20();
+}
+
 }  // namespace
 
 std::string first_difference(const core::CpuState& a, const core::CpuState& b) {
@@ -99,6 +111,9 @@ Lockstep::Lockstep(core::Machine& primary) : primary_(primary) {
     pm.peek(static_cast<uint32_t>((1u << 20) - rom), image);
     ref_->load_firmware(image);
   }
+  // RAM a device or test mapped into the legacy hole.
+  for (uint32_t p = 0xA0000 >> core::kPageShift; p < (0x100000 >> core::kPageShift); ++p)
+    if (pm.page_writable(p) && !ref_->memory().page_writable(p)) ref_->memory().map_ram(p << core::kPageShift, core::kPageSize);
   std::memcpy(ref_->memory().ram(), pm.ram(), pm.ram_size());
   ref_->set_log_quiet(true);
   ref_interp_ = std::make_unique<core::Interpreter>(*ref_);
@@ -123,7 +138,7 @@ void Lockstep::before_block() {
   copy_ranges_to_reference();
   start_ = primary_.cpu().s;
   ref_->cpu().s = start_;
-  ref_->cpu().set_a20(primary_.cpu().a20());
+  ref_->cpu().set_a20(a20_open(primary_.cpu()));
   ref_->cpu().flush_tlb();
 }
 
