@@ -108,7 +108,10 @@ StopReason JitEngine::run(uint64_t max_instructions) {
     const uint64_t deadline = std::min(end, sched.next_due_instruction());
     core::InterruptController* intc = machine_.interrupt_controller();
     const bool irq = (s.eflags & x86::kIF) && !s.interrupt_shadow && intc != nullptr && intc->interrupt_pending();
-    if (irq || s.interrupt_shadow || (s.eflags & x86::kTF)) {
+    // Debug registers in use (DR7 L0-L3/G0-G3) or RF set: the interpreter
+    // checks breakpoints at every boundary, so it runs those stretches.
+    const bool debug = (s.dr[7] & 0xFF) != 0 || (s.eflags & x86::kRF) != 0;
+    if (irq || s.interrupt_shadow || (s.eflags & x86::kTF) || debug) {
       // One instruction (after the interrupt, if any) in the interpreter.
       if (!fall_back(1, reason)) return reason;
       continue;

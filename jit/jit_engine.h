@@ -8,7 +8,8 @@
 // the budget; it ends early after any instruction that asks for attention
 // (port I/O, IF/TF changes, interrupt shadow, HLT, REP restarts) exactly
 // where the interpreter's chain ends. Everything a block cannot do — a
-// pending interrupt, HLT waiting, TF single-stepping, an interrupt shadow,
+// pending interrupt, HLT waiting, TF single-stepping, debug registers or RF
+// in use, an interrupt shadow,
 // the last few instructions before a deadline, code that cannot be
 // translated (MMIO, page- or limit-crossing instructions) — is handed to an
 // embedded Interpreter on the same Machine for just that stretch.
