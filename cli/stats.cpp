@@ -1,10 +1,13 @@
 #include "cli/stats.h"
 
+
 #include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/priv/priv_stats.h"
 
 namespace tx86::cli {
 
@@ -38,6 +41,31 @@ std::string_view mnemonic_group(x86::Mnemonic m) {
   return "system";
 }
 
+namespace {
+
+// Trap-and-emulate counts (DESIGN.md §3): what the guest asked of the
+// "hypervisor", by handler family and by the guest's privilege level.
+void print_trap_stats(std::FILE* out, const core::priv::PrivStats& p) {
+  using core::priv::Family;
+  uint64_t total = 0;
+  for (size_t f = 0; f < static_cast<size_t>(Family::kCount); ++f) total += p.total(static_cast<Family>(f));
+  std::fprintf(out, "  trap-and-emulate      %llu traps\n", static_cast<unsigned long long>(total));
+  if (total == 0) return;
+  std::fprintf(out, "    %-20s %12s %10s %10s %10s %10s\n", "family", "total", "CPL 0", "CPL 1", "CPL 2", "CPL 3");
+  for (size_t f = 0; f < static_cast<size_t>(Family::kCount); ++f) {
+    const auto fam = static_cast<Family>(f);
+    if (p.total(fam) == 0) continue;
+    const std::string_view name = core::priv::family_name(fam);
+    const auto& c = p.traps[f];
+    std::fprintf(out, "    %-20.*s %12llu %10llu %10llu %10llu %10llu\n", static_cast<int>(name.size()), name.data(),
+                 static_cast<unsigned long long>(p.total(fam)), static_cast<unsigned long long>(c[0]),
+                 static_cast<unsigned long long>(c[1]), static_cast<unsigned long long>(c[2]),
+                 static_cast<unsigned long long>(c[3]));
+  }
+}
+
+}  // namespace
+
 void print_stats(std::FILE* out, core::Machine& machine, const core::Interpreter& engine,
                  const devices::PostCode& post, double host_seconds) {
   const core::InterpreterStats& s = engine.stats();
@@ -61,6 +89,8 @@ void print_stats(std::FILE* out, core::Machine& machine, const core::Interpreter
                  static_cast<unsigned long long>(post.writes()));
   else
     std::fprintf(out, "  POST code (port 80h)  none written\n");
+
+  print_trap_stats(out, engine.priv_stats());
 
   std::map<std::string_view, uint64_t> groups;
   std::vector<std::pair<uint64_t, x86::Mnemonic>> top;

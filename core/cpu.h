@@ -79,8 +79,29 @@ class Cpu {
   void set_a20(bool enabled);
 
   // --- TLB -----------------------------------------------------------------
+  // Everything, global entries included (CR4.PGE/PSE/PAE changes, CR0.PG/WP).
   void flush_tlb();
+  // Non-global entries only: what MOV to CR3 does (SDM Vol. 3A, 4.10.4.1).
+  void flush_tlb_nonglobal();
+  // The entries for the page holding `linear`, global or not (INVLPG). A
+  // 4 MiB / 2 MiB page is cached as 4 KiB pieces; when any large page is
+  // cached the whole TLB goes (over-invalidation is always allowed).
   void flush_tlb_page(uint32_t linear);
+
+  // --- PAE -------------------------------------------------------------------
+  // Loads the four PDPTEs from the table CR3 points to into s.pdpte, as MOV
+  // to CR3 (and to CR0/CR4 entering PAE paging) does (SDM Vol. 3A, 4.4.1). A
+  // present PDPTE with a reserved bit set raises #GP(0), nothing loaded.
+  bool load_pdptes(uint32_t cr3);
+
+  // --- debug registers (data breakpoints) -------------------------------------
+  // Re-reads DR0-DR3/DR7 after a write to them. Pages overlapping an enabled
+  // data breakpoint get no TLB entry, so every access to them takes the slow
+  // path, which records hits in `data_breakpoint_hits` (DR6 B0-B3 bits;
+  // SDM Vol. 3A, 17.2.5 and 17.3.1.2). The engine reports them as a #DB trap
+  // after the instruction.
+  void update_breakpoints();
+  uint32_t data_breakpoint_hits = 0;
 
   // --- segmented accesses (segment checks, then linear) ------------------
   template <typename T>
@@ -146,6 +167,13 @@ class Cpu {
     uint32_t exec_tag = kInvalidTag;
     uint32_t phys = 0;  // physical page address of the mapping
     uintptr_t addend = 0;
+    bool global = false;  // G bit with CR4.PGE: survives MOV to CR3
+  };
+  // A data breakpoint: linear bytes [first, last], on writes or on both.
+  struct DataWatch {
+    uint32_t first = 0, last = 0;
+    bool on_read = false;
+    uint32_t bit = 0;
   };
   static constexpr uint32_t kInvalidTag = 1;  // never a page-aligned address
   static constexpr unsigned kTlbEntries = 512;
@@ -156,7 +184,26 @@ class Cpu {
   }
   bool read_linear_slow(uint32_t linear, void* out, unsigned size, Access access);
   bool write_linear_slow(uint32_t linear, const void* in, unsigned size);
-  bool walk(uint32_t linear, Access access, bool user, uint32_t& paddr, bool& writable_out);
+  // Page walk result: the physical address, whether a write may use the TLB
+  // from now on, and whether the mapping is global / part of a large page.
+  struct Walk {
+    uint32_t paddr = 0;
+    bool writable = true;
+    bool global = false;
+    bool large = false;
+  };
+  bool page_fault(uint32_t linear, uint32_t code) {
+    s.cr2 = linear;
+    return raise(kPF, code);
+  }
+  bool walk32(uint32_t linear, Access access, bool user, Walk& w);
+  bool walk_pae(uint32_t linear, Access access, bool user, Walk& w);
+  uint64_t read_entry64(uint32_t paddr) {
+    paddr &= a20_mask_;
+    return memory_.read(paddr, 4) | (uint64_t{memory_.read((paddr + 4) & a20_mask_, 4)} << 32);
+  }
+  bool page_watched(uint32_t linear) const;
+  void check_watches(uint32_t linear, unsigned size, Access access);
   bool fill(uint32_t linear, Access access, uint32_t& paddr);
 
   PhysicalMemory& memory_;
@@ -166,6 +213,9 @@ class Cpu {
   TlbEntry tlb_[2][kTlbEntries];
   uint64_t tlb_generation_ = 0;
   uint64_t tlb_misses_ = 0;
+  bool tlb_has_large_ = false;
+  DataWatch watches_[4];
+  unsigned watch_count_ = 0;
 };
 
 }  // namespace tx86::core

@@ -69,6 +69,9 @@ struct CpuState {
   uint32_t cr3 = 0;
   uint32_t cr4 = 0;
   uint32_t dr[8] = {0, 0, 0, 0, 0, 0, 0xFFFF0FF0u, 0x00000400u};
+  // PAE: the four PDPTEs as loaded by the last MOV to CR3/CR0/CR4 (SDM Vol.
+  // 3A, 4.4.1: the walk uses these registers, not the table in memory).
+  uint64_t pdpte[4] = {};
 
   TableRegister gdtr;
   TableRegister idtr{0, 0x3FF};  // real-mode IVT at 0, 256 vectors

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "core/interp/debug.h"
 #include "core/interp/decode_cache.h"
 #include "core/interp/handler_table.h"
 #include "core/interp/interrupts.h"
@@ -403,12 +404,20 @@ StopReason Interpreter::run(uint64_t max_instructions) {
     // ---- the hot loop ----
     uint64_t deadline = std::min(end, sched.next_due_instruction());
     const bool single_step = (s.eflags & x86::kTF) != 0;
-    if (s.interrupt_shadow || single_step) deadline = std::min(deadline, clock.retired() + 1);
+    // Debug registers or RF in use: one instruction at a time, with the
+    // instruction-breakpoint fault before it (core/interp/debug.h).
+    const bool debug = interp::debug_active(s);
+    if (s.interrupt_shadow || single_step || debug) deadline = std::min(deadline, clock.retired() + 1);
+    if (debug && interp::instruction_breakpoint(x.cpu)) {
+      if (!x.deliver_exception()) return StopReason::kShutdown;
+      continue;
+    }
     if (x.run_chain(deadline) != Exec::kRetired) {
       if (!x.deliver_exception()) return StopReason::kShutdown;
       continue;
     }
-    if (single_step && !x.deliver_trap(kDB)) return StopReason::kShutdown;
+    if ((single_step || debug) && interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB))
+      return StopReason::kShutdown;
   }
 }
 
@@ -429,6 +438,8 @@ StepResult Interpreter::step() {
     return StepResult::kHalted;
   }
   const bool single_step = (s.eflags & x86::kTF) != 0;
+  if (interp::debug_active(s) && interp::instruction_breakpoint(x.cpu))
+    return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
   bool attention = false;
   const uint8_t* code = nullptr;
   CachedInsn* e = x.fetch(code);
@@ -437,7 +448,7 @@ StepResult Interpreter::step() {
   if (e == nullptr || x.execute(e, code, attention) != Exec::kRetired)
     return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
   stats_.decode_cache_invalidations = x.cache.invalidations();
-  if (single_step && !x.deliver_trap(kDB)) return StepResult::kShutdown;
+  if (interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB)) return StepResult::kShutdown;
   if (clock.retired() >= sched.next_due_instruction()) sched.run_due();
   return StepResult::kRetired;
 }

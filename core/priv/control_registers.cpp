@@ -18,21 +18,58 @@ inline bool require_cpl0(ExecContext& c) {
 }
 
 // The CR0 bits a P6 implements; ET is hardwired to 1 on the 486 and later.
+// Other bits of CR0[31:0] are ignored on write (only CR0[63:32] #GP).
 constexpr uint32_t kCr0Writable = kCr0PE | kCr0MP | kCr0EM | kCr0TS | kCr0NE | kCr0WP | kCr0AM | kCr0NW |
                                   kCr0CD | kCr0PG;
-constexpr uint32_t kCr4Writable = kCr4VME | kCr4PVI | kCr4TSD | kCr4DE | kCr4PSE | kCr4PGE | kCr4PCE;
+// CR4 bits tx86 implements (and CPUID reports); any other bit set is #GP(0)
+// (SDM Vol. 2 "MOV—Move to/from Control Registers"). VME/PVI are not
+// implemented: CPUID.1:EDX.VME is clear, so they are reserved here, and so
+// is MCE (no machine-check architecture, CPUID.1:EDX.MCE clear).
+constexpr uint32_t kCr4Writable = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE;
+
+bool pae_paging(uint32_t cr0, uint32_t cr4) { return (cr0 & kCr0PG) && (cr4 & kCr4PAE); }
 
 bool write_cr0(ExecContext& c, uint32_t v) {
   // SDM Vol. 2 "MOV—Move to/from Control Registers": PG without PE and NW
-  // without CD raise #GP(0); so does setting reserved bits 63:32 (n/a here).
+  // without CD raise #GP(0).
   if ((v & kCr0PG) && !(v & kCr0PE)) return c.cpu.raise(kGP, 0);
   if ((v & kCr0NW) && !(v & kCr0CD)) return c.cpu.raise(kGP, 0);
   const uint32_t old = c.s.cr0;
-  c.s.cr0 = (v & kCr0Writable) | kCr0ET;
-  if ((old ^ c.s.cr0) & (kCr0PE | kCr0PG | kCr0WP)) c.cpu.flush_tlb();
+  const uint32_t now = (v & kCr0Writable) | kCr0ET;
+  // Entering PAE paging loads the PDPTEs (SDM Vol. 3A, 4.4.1); a reserved
+  // bit in a present one makes the MOV #GP(0) with CR0 unchanged.
+  if (pae_paging(now, c.s.cr4) && !(old & kCr0PG) && !c.cpu.load_pdptes(c.s.cr3)) return false;
+  c.s.cr0 = now;
+  if ((old ^ now) & (kCr0PE | kCr0PG | kCr0WP)) c.cpu.flush_tlb();
   // Entering protected mode keeps the segment caches as they are (the next
   // far jump loads CS); CPL stays 0 (SDM Vol. 3A, 9.9.1).
   c.attention = true;
+  return true;
+}
+
+bool write_cr4(ExecContext& c, uint32_t v) {
+  if (v & ~kCr4Writable) return c.cpu.raise(kGP, 0);
+  const uint32_t old = c.s.cr4;
+  // 4.4.1: with CR0.PG = 1, a MOV to CR4 that changes PAE, PGE or PSE and
+  // leaves PAE = 1 loads the PDPTEs.
+  if (pae_paging(c.s.cr0, v) && ((old ^ v) & (kCr4PAE | kCr4PGE | kCr4PSE)) && !c.cpu.load_pdptes(c.s.cr3))
+    return false;
+  c.s.cr4 = v;
+  // 4.10.4.1: changing PGE, PSE or PAE invalidates every TLB entry,
+  // global ones included.
+  if ((old ^ v) & (kCr4PSE | kCr4PGE | kCr4PAE)) c.cpu.flush_tlb();
+  c.attention = true;
+  return true;
+}
+
+bool write_cr3(ExecContext& c, uint32_t v) {
+  // With PAE paging the PDPTEs are loaded now (4.4.1), #GP(0) on a reserved bit.
+  if (pae_paging(c.s.cr0, c.s.cr4) && !c.cpu.load_pdptes(v)) return false;
+  // In 32-bit mode the ignored bits of CR3 read back as written.
+  c.s.cr3 = v;
+  // Non-global entries go; global ones survive (4.10.4.1).
+  c.cpu.flush_tlb_nonglobal();
+  c.attention = true;  // the linear-to-physical mapping changed
   return true;
 }
 
@@ -40,19 +77,8 @@ bool write_cr(ExecContext& c, unsigned n, uint32_t v) {
   switch (n) {
     case 0: return write_cr0(c, v);
     case 2: c.s.cr2 = v; return true;
-    case 3:
-      c.s.cr3 = v & 0xFFFFF018u;
-      c.cpu.flush_tlb();
-      c.attention = true;  // the linear-to-physical mapping changed
-      return true;
-    case 4: {
-      if (v & ~kCr4Writable) return c.cpu.raise(kGP, 0);
-      const uint32_t old = c.s.cr4;
-      c.s.cr4 = v;
-      if ((old ^ v) & (kCr4PSE | kCr4PGE)) c.cpu.flush_tlb();
-      c.attention = true;
-      return true;
-    }
+    case 3: return write_cr3(c, v);
+    case 4: return write_cr4(c, v);
     default: return c.cpu.raise(kUD);
   }
 }
@@ -66,6 +92,9 @@ bool read_cr(ExecContext& c, unsigned n, uint32_t& v) {
     default: return c.cpu.raise(kUD);
   }
 }
+
+constexpr uint32_t kDr6Bd = 1u << 13;
+constexpr uint32_t kDr7Gd = 1u << 13;
 
 // DR4/DR5 alias DR6/DR7 unless CR4.DE is set, which makes them #UD.
 bool dr_index(ExecContext& c, unsigned& n) {
@@ -140,17 +169,29 @@ bool mov_special(ExecContext& c, const x86::Insn& i) {
     c.s.gpr[d.reg] = v;
     return true;
   }
+  // DR4/DR5 #UD (CR4.DE) comes before general detect; general detect
+  // (DR7.GD) makes any debug-register access a #DB fault with DR6.BD set,
+  // and clears GD so that the handler can use the registers (SDM Vol. 3A,
+  // 17.2.4 and 17.3.1.3).
+  unsigned n = d.kind == OperandKind::kDr ? d.reg : s.reg;
+  if (!dr_index(c, n)) return false;
+  if (c.s.dr[7] & kDr7Gd) {
+    c.s.dr[6] |= kDr6Bd;
+    c.s.dr[7] &= ~kDr7Gd;
+    c.cpu.update_breakpoints();
+    return c.cpu.raise(kDB);
+  }
   if (d.kind == OperandKind::kDr) {
-    unsigned n = d.reg;
-    if (!dr_index(c, n)) return false;
     uint32_t v = c.s.gpr[s.reg];
     if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;  // reserved bits read as 1 (P6)
     if (n == 7) v = (v & 0xFFFF2BFFu) | 0x400u;
     c.s.dr[n] = v;
+    if (n < 4 || n == 7) {
+      c.cpu.update_breakpoints();
+      c.attention = true;  // instruction breakpoints are checked at boundaries
+    }
     return true;
   }
-  unsigned n = s.reg;
-  if (!dr_index(c, n)) return false;
   c.s.gpr[d.reg] = c.s.dr[n];
   return true;
 }

@@ -196,6 +196,12 @@ static void tlb(void) {
   WRITE_CR(4, READ_CR(4) & ~CR4_PGE);
   WRITE_CR(4, READ_CR(4) | CR4_PGE);
   check_eq("toggling CR4.PGE invalidates global entries", 0xCCCC0000, peek32(TEST_LIN));
+  /* The global entry for TEST_LIN survives MOV to CR3 (4.10.4.1), so
+   * after clearing G software drops it with INVLPG; from then on the
+   * (non-global) translation goes with each CR3 reload. */
+  pt_test[0] = (uint32_t)frames[1] | PG_P | PG_RW;
+  invlpg(TEST_LIN);
+  r3_sink = peek32(TEST_LIN);
   pt_test[0] = (uint32_t)frames[0] | PG_P | PG_RW;
   reload_cr3();
   check_eq("CR3 reload after clearing G: new PTE used", 0xAAAA0000, peek32(TEST_LIN));
