@@ -82,7 +82,13 @@ struct Block {
   BlockFn entry = nullptr;
   size_t code_size = 0;
   bool valid = true;  // false once invalidated (freed when no longer running)
-  uint64_t runs = 0;
+  // The dispatcher may go straight on to a successor (chaining) only after a
+  // plain fall-through or near branch: see JitEngine.
+  bool linkable = false;
+  // Successor links: valid while link_epoch is the engine's link epoch.
+  uint64_t link_epoch = 0;
+  uint32_t link_eip[2] = {};
+  Block* link[2] = {};
 };
 
 }  // namespace tx86::jit

@@ -8,6 +8,7 @@
 
 #include "core/interp/handler_table.h"
 #include "frontend-x86/decoder.h"
+#include "jit/jit_context.h"
 #include "jit/jit_table.h"
 
 namespace tx86::jit {
@@ -23,22 +24,35 @@ namespace {
 constexpr uint16_t kEndAttrs = x86::kAttrBranch | x86::kAttrEndsBlock | x86::kAttrPrivileged |
                                x86::kAttrIoSensitive | x86::kAttrSensitive;
 
-void emit(Block& b, asmjit::JitRuntime& rt) {
+void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state) {
   asmjit::CodeHolder code;
   code.init(rt.environment());
   ax::Assembler a(&code);
   Label exit = a.newLabel();
-  // Prologue: rbx is callee-saved; after its push the stack is 16-byte
-  // aligned for the calls.
+  // Prologue: rbx and r12 are callee-saved; after their pushes and 8 more
+  // bytes the stack is 16-byte aligned for the calls.
   a.push(ax::rbx);
+  a.push(ax::r12);
+  a.sub(ax::rsp, 8);
   a.mov(ax::rbx, ax::rdi);
+  a.mov(ax::r12, imm(reinterpret_cast<uint64_t>(state)));
   const JitTable& table = jit_table();
+  EmitEnv env{a, exit, b, 0, 0};
   for (size_t k = 0; k < b.count; ++k) {
-    EmitEnv env{a, exit, b, k};
+    env.index = k;
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
+  }
+  if (env.pending != 0) {
+    a.mov(ax::rdi, ax::rbx);
+    a.mov(ax::esi, env.pending);
+    a.mov(ax::edx, b.insns[b.count - 1].next_eip);
+    a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&sync_thunk)));
+    a.call(ax::rax);
   }
   a.mov(ax::eax, kExitEnd);
   a.bind(exit);
+  a.add(ax::rsp, 8);
+  a.pop(ax::r12);
   a.pop(ax::rbx);
   a.ret();
   BlockFn fn = nullptr;
@@ -89,7 +103,13 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   b->insns = std::make_unique<BlockInsn[]>(insns.size());
   std::copy(insns.begin(), insns.end(), b->insns.get());
   b->guest_bytes.assign(code, code + off);
-  emit(*b, rt);
+  // Chaining past the last instruction is safe only if it cannot have
+  // changed the mode, CS or the mapping: a plain fall-through or a near
+  // branch (privileged, I/O-sensitive and sensitive rows all may).
+  const uint16_t last = b->insns[b->count - 1].insn.attrs;
+  b->linkable = (last & (x86::kAttrPrivileged | x86::kAttrIoSensitive | x86::kAttrSensitive)) == 0 &&
+                (!(last & x86::kAttrEndsBlock) || (last & x86::kAttrBranch));
+  emit(*b, rt, &cpu.s);
   return b;
 }
 

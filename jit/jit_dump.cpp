@@ -64,7 +64,7 @@ std::string block_listing(const Block& b, x86::Disassembler& guest, x86::Disasse
                std::string(x86::mnemonic_name(last.insn.mnemonic)).c_str(), last.next_eip);
   else
     out += fmt("    end:   falls through to eip %08x\n", last.next_eip);
-  out += "  chain links: none (every exit returns to the dispatcher)\n\n";
+  out += "  chain: the dispatcher follows this block's successor links (made at run time,\n         not patched into the host code) while no boundary check is due\n\n";
   return out;
 }
 

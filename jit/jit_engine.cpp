@@ -13,8 +13,10 @@ namespace tx86::jit {
 
 using core::StopReason;
 
-uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi) {
+uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   core::interp::ExecContext& x = c->exec;
+  if (pending != 0) c->clock->retire(pending);
+  c->s->eip = bi->eip;
   x.next_eip = bi->next_eip;
   if (!bi->handler(x, bi->insn)) [[unlikely]]
     return kExitFault;
@@ -25,6 +27,11 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi) {
   // A taken branch, or a REP iteration that restarts its instruction.
   if (x.next_eip != bi->next_eip) return kExitEnd;
   return kExitContinue;
+}
+
+void sync_thunk(JitContext* c, uint32_t pending, uint32_t next_eip) {
+  c->clock->retire(pending);
+  c->s->eip = next_eip;
 }
 
 namespace {
@@ -62,6 +69,7 @@ JitStats JitEngine::stats() const {
 
 bool JitEngine::fall_back(uint64_t n, StopReason& reason) {
   ++stats_.fallback_runs;
+  ++link_epoch_;  // the interpreter may change anything
   reason = interp_.run(n);
   return reason == StopReason::kInstructionLimit;
 }
@@ -87,6 +95,102 @@ Block* JitEngine::lookup_or_translate() {
   Block* b = cache_.insert(std::move(built));
   if (dump_) dump_->write(*b);
   return b;
+}
+
+Block* JitEngine::successor(Block* b) {
+  core::CpuState& s = machine_.cpu().s;
+  const uint32_t eip = s.eip;
+  if (b->link_epoch == link_epoch_) {
+    // A link holds while the mode and the linear address of its target are
+    // those it was made with (the mapping is covered by the epoch).
+    const core::SegmentCache& cs = s.seg[x86::kCs];
+    for (int k = 0; k < 2; ++k) {
+      Block* n = b->link[k];
+      if (n != nullptr && b->link_eip[k] == eip && n->linear == cs.base + eip && n->last_eip <= cs.limit &&
+          n->key.mode == mode_bits(machine_.cpu())) {
+        ++stats_.linked_runs;
+        return n;
+      }
+    }
+  } else {
+    b->link_epoch = link_epoch_;
+    b->link[0] = b->link[1] = nullptr;
+  }
+  Block* n = lookup_or_translate();
+  // A translation may have flushed the cache (b is then gone from it).
+  const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
+  if (n == nullptr || changes != cache_changes_) {
+    cache_changes_ = changes;
+    ++link_epoch_;
+    return n;
+  }
+  const int k = b->link[0] == nullptr ? 0 : 1;
+  b->link[k] = n;
+  b->link_eip[k] = eip;
+  ++cache_.stats().chain_links;
+  return n;
+}
+
+bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
+  core::CpuState& s = machine_.cpu().s;
+  core::Clock& clock = machine_.clock();
+  core::PhysicalMemory& mem = machine_.memory();
+  for (;;) {
+    const uint64_t now = clock.retired();
+    if (lockstep_) lockstep_->before_block();
+    s.interrupt_shadow = false;
+    ctx_.exec.attention = false;
+    ctx_.exec.shadow = false;
+    ctx_.stop = false;
+    ctx_.current = b;
+    cache_.set_running(b, &ctx_.stop);
+    const uint32_t exit = b->entry(&ctx_);
+    cache_.set_running(nullptr, nullptr);
+    ctx_.current = nullptr;
+    const uint64_t retired = clock.retired() - now;
+    ++stats_.blocks_run;
+    stats_.block_instructions += retired;
+    if (ctx_.exec.shadow) s.interrupt_shadow = true;
+    bool shutdown = false;
+    if (exit == kExitFault) {
+      ++stats_.exceptions;
+      shutdown = !core::interp::deliver_pending_exception(machine_, nullptr);
+    }
+    const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
+    const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop && b->linkable;
+    const bool privileged = exit != kExitFault && (b->insns[b->count - 1].insn.attrs & x86::kAttrPrivileged);
+    cache_.collect();  // b may be gone from here on (only if ctx_.stop)
+    if (!same) {
+      lockstep_report_ = lockstep_->report();
+      machine_.request_exit(kLockstepExitStatus);
+      reason = StopReason::kExitRequested;
+      return false;
+    }
+    if (shutdown) {
+      reason = StopReason::kShutdown;
+      return false;
+    }
+    const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
+    if (!go_on || mem.generation() != memory_generation_ || changes != cache_changes_) {
+      // Back to the boundary check. Links die if the mapping, the memory map
+      // or the cache may have changed: a privileged instruction (CR0, CR3,
+      // CR4, INVLPG, ...), an exception delivery (a task gate loads CR3).
+      if (mem.generation() != memory_generation_ || changes != cache_changes_ || exit == kExitFault ||
+          ctx_.stop || privileged) {
+        memory_generation_ = mem.generation();
+        cache_changes_ = changes;
+        ++link_epoch_;
+      }
+      return true;
+    }
+    // Like the interpreter's chain: on to the next block without the
+    // boundary check while the next block fits before the deadline.
+    const uint64_t at = clock.retired();
+    if (at >= deadline) return true;
+    Block* n = successor(b);
+    if (n == nullptr || n->count > deadline - at) return true;
+    b = n;
+  }
 }
 
 StopReason JitEngine::run(uint64_t max_instructions) {
@@ -127,33 +231,7 @@ StopReason JitEngine::run(uint64_t max_instructions) {
       if (!fall_back(b == nullptr ? 1 : deadline - now, reason)) return reason;
       continue;
     }
-    if (lockstep_) lockstep_->before_block();
-    s.interrupt_shadow = false;
-    ctx_.exec.attention = false;
-    ctx_.exec.shadow = false;
-    ctx_.stop = false;
-    ctx_.current = b;
-    cache_.set_running(b, &ctx_.stop);
-    const uint32_t exit = b->entry(&ctx_);
-    cache_.set_running(nullptr, nullptr);
-    ctx_.current = nullptr;
-    const uint64_t retired = clock.retired() - now;
-    ++stats_.blocks_run;
-    stats_.block_instructions += retired;
-    if (ctx_.exec.shadow) s.interrupt_shadow = true;
-    bool shutdown = false;
-    if (exit == kExitFault) {
-      ++stats_.exceptions;
-      shutdown = !core::interp::deliver_pending_exception(machine_, nullptr);
-    }
-    const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
-    cache_.collect();  // b may be gone from here on
-    if (!same) {
-      lockstep_report_ = lockstep_->report();
-      machine_.request_exit(kLockstepExitStatus);
-      return StopReason::kExitRequested;
-    }
-    if (shutdown) return StopReason::kShutdown;
+    if (!run_chain(b, deadline, reason)) return reason;
   }
 }
 

@@ -46,6 +46,7 @@ struct JitOptions {
 struct JitStats {
   CacheStats cache;
   uint64_t blocks_run = 0;
+  uint64_t linked_runs = 0;          // blocks entered through a link
   uint64_t block_instructions = 0;   // retired inside blocks
   uint64_t fallback_runs = 0;        // stretches handed to the interpreter
   uint64_t exceptions = 0;           // faults inside blocks
@@ -72,6 +73,12 @@ class JitEngine : public core::Engine {
 
  private:
   Block* lookup_or_translate();
+  // Runs `b` and, while nothing needs the boundary check, the blocks after
+  // it. Returns false if run() must return `reason`.
+  bool run_chain(Block* b, uint64_t deadline, core::StopReason& reason);
+  // The successor of `b` at the current EIP: its link, or a lookup (then
+  // linked). Null if none can run.
+  Block* successor(Block* b);
   // Runs the interpreter for up to `n` instructions; false if run() must
   // return `reason`.
   bool fall_back(uint64_t n, core::StopReason& reason);
@@ -85,6 +92,11 @@ class JitEngine : public core::Engine {
   std::unique_ptr<JitDump> dump_;
   std::unique_ptr<Lockstep> lockstep_;
   std::string lockstep_report_;
+  // Links die whenever something may have changed what a link assumed
+  // (CS, mode, mapping, memory map, cache contents).
+  uint64_t link_epoch_ = 1;
+  uint64_t memory_generation_ = 0;
+  uint64_t cache_changes_ = 0;
 };
 
 // --stats: the JIT's figures (jit_stats.cpp).

@@ -16,6 +16,8 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   a.mov(ax::rdi, ax::rbx);
   a.mov(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
+  a.mov(ax::edx, env.pending);
+  env.pending = 0;
   a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_insn_thunk)));
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
@@ -35,9 +37,11 @@ void JitTable::set(x86::Mnemonic m, Emitter e) {
 }
 
 const JitTable& jit_table() {
-  // No inline emitters are registered yet: every instruction calls its
-  // interpreter handler (see jit/README.md for what comes next).
-  static const JitTable table;
+  static const JitTable table = [] {
+    JitTable t;
+    register_data_transfer(t);
+    return t;
+  }();
   return table;
 }
 

@@ -14,13 +14,20 @@
 
 namespace tx86::jit {
 
-// Registers of the emitted code: rbx = JitContext* (callee-saved, so it
-// survives the calls). The stack is 16-byte aligned at every call.
+// Registers of the emitted code: rbx = JitContext*, r12 = the CpuState
+// (both callee-saved, so they survive the calls). The stack is 16-byte
+// aligned at every call.
+//
+// Inline instructions do not touch EIP or the clock: they count themselves
+// in `pending`, and the next handler call (exec_insn_thunk) or the block's
+// end (sync_thunk) brings both up to date. So inline code must not fault
+// and must not do anything a device or the clock could observe.
 struct EmitEnv {
   asmjit::x86::Assembler& a;
   asmjit::Label exit;  // returns eax to the dispatcher
   const Block& block;
   size_t index;        // of the instruction being emitted
+  uint32_t pending;    // inline instructions not yet retired
 };
 
 // Emits the code of one instruction. Must leave EIP exact for the next one
@@ -31,6 +38,9 @@ using Emitter = void (*)(EmitEnv& env, const BlockInsn& bi);
 // The default entry: a call to the interpreter handler through
 // exec_insn_thunk (jit_engine.cpp), then a check of the exit code.
 void emit_call_handler(EmitEnv& env, const BlockInsn& bi);
+
+// Inline emitters, by instruction group (emit_<group>.cpp).
+void register_data_transfer(class JitTable& t);
 
 class JitTable {
  public:
