@@ -200,6 +200,14 @@ bool Cpu::load_pdptes(uint32_t cr3) {
   return true;
 }
 
+bool Cpu::load_cr3(uint32_t value) {
+  if (s.paging() && (s.cr4 & kCr4PAE) != 0 && !load_pdptes(value)) return false;
+  // In 32-bit mode the ignored bits of CR3 read back as written.
+  s.cr3 = value;
+  flush_tlb_nonglobal();
+  return true;
+}
+
 bool Cpu::fill(uint32_t linear, Access access, uint32_t& paddr) {
   const bool user = s.cpl == 3;
   Walk w;

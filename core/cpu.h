@@ -93,6 +93,10 @@ class Cpu {
   // to CR3 (and to CR0/CR4 entering PAE paging) does (SDM Vol. 3A, 4.4.1). A
   // present PDPTE with a reserved bit set raises #GP(0), nothing loaded.
   bool load_pdptes(uint32_t cr3);
+  // CR3 load as MOV to CR3 and task switches do it: the PDPTEs first with
+  // PAE paging (#GP(0) and nothing changed on a reserved bit), then CR3,
+  // then the non-global TLB entries go (SDM Vol. 3A, 4.4.1 and 4.10.4.1).
+  bool load_cr3(uint32_t value);
 
   // --- debug registers (data breakpoints) -------------------------------------
   // Re-reads DR0-DR3/DR7 after a write to them. Pages overlapping an enabled

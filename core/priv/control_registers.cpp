@@ -63,12 +63,7 @@ bool write_cr4(ExecContext& c, uint32_t v) {
 }
 
 bool write_cr3(ExecContext& c, uint32_t v) {
-  // With PAE paging the PDPTEs are loaded now (4.4.1), #GP(0) on a reserved bit.
-  if (pae_paging(c.s.cr0, c.s.cr4) && !c.cpu.load_pdptes(v)) return false;
-  // In 32-bit mode the ignored bits of CR3 read back as written.
-  c.s.cr3 = v;
-  // Non-global entries go; global ones survive (4.10.4.1).
-  c.cpu.flush_tlb_nonglobal();
+  if (!c.cpu.load_cr3(v)) return false;
   c.attention = true;  // the linear-to-physical mapping changed
   return true;
 }

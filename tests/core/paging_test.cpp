@@ -91,7 +91,7 @@ TEST_CASE("paging: 4 MiB pages and the reserved bits of a 4 MiB PDE", "[paging]"
   CHECK(g.read(0x800000) == 0xAAAA0000u);
 }
 
-TEST_CASE("TLB: global entries survive a CR3-style flush, INVLPG drops them", "[paging][tlb]") {
+TEST_CASE("TLB: global entries survive a CR3 load, INVLPG drops them", "[paging][tlb]") {
   PagedGuest g;
   g.s().cr4 |= core::kCr4PGE;
   g.poke32(kPt, kFrame0 | kP | kRW | kG);
@@ -100,7 +100,7 @@ TEST_CASE("TLB: global entries survive a CR3-style flush, INVLPG drops them", "[
   CHECK(g.read(kLin + 0x1000) == 0xAAAA0000u);
   g.poke32(kPt, kFrame1 | kP | kRW | kG);
   g.poke32(kPt + 4, kFrame1 | kP | kRW);
-  g.cpu().flush_tlb_nonglobal();
+  REQUIRE(g.cpu().load_cr3(kPd));  // MOV to CR3
   CHECK(g.read(kLin) == 0xAAAA0000u);           // the global translation is still cached
   CHECK(g.read(kLin + 0x1000) == 0xBBBB0000u);  // the non-global one was walked again
   g.cpu().flush_tlb_page(kLin);
@@ -165,6 +165,9 @@ TEST_CASE("PAE: PDPTEs are registers: loaded whole or not at all", "[paging][pae
   CHECK_FALSE(g.cpu().load_pdptes(kPdpt));
   CHECK(g.cpu().fault.vector == core::kGP);
   CHECK(g.s().pdpte[1] == 0u);
+  g.poke32(0x104008, kPd | kP | 0x100);  // another table, PDPTE 1 with reserved bit 8
+  CHECK_FALSE(g.cpu().load_cr3(0x104000));
+  CHECK(g.s().cr3 == kPdpt);  // MOV to CR3 faulted: CR3 unchanged
   g.poke32(kPdpt + 8, kPd | kP);
   g.poke32(kPdpt + 12, 1);  // bit 32: above MAXPHYADDR
   CHECK_FALSE(g.cpu().load_pdptes(kPdpt));
