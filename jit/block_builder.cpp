@@ -37,9 +37,22 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state) {
   a.mov(ax::rbx, ax::rdi);
   a.mov(ax::r12, imm(reinterpret_cast<uint64_t>(state)));
   const JitTable& table = jit_table();
-  EmitEnv env{a, exit, b, 0, 0};
+  // Backward liveness of the arithmetic flags: everything is live at the
+  // block's end (the next block, an interrupt or an exception may read
+  // them) and before any instruction that calls a handler (it may read any
+  // flag, or fault and push FLAGS).
+  std::vector<uint32_t> live_after(b.count);
+  uint32_t live = x86::kArithFlags;
+  for (size_t k = b.count; k-- > 0;) {
+    live_after[k] = live;
+    const x86::Insn& i = b.insns[k].insn;
+    if (table.inlines(i)) live = (live & ~i.flags_written) | (i.flags_read & x86::kArithFlags);
+    else live = x86::kArithFlags;
+  }
+  EmitEnv env{a, exit, b, 0, 0, 0};
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
+    env.flags_live_after = live_after[k];
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }
   if (env.pending != 0) {

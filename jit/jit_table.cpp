@@ -28,18 +28,20 @@ JitTable::JitTable() {
   for (Emitter& e : table_) e = emit_call_handler;
 }
 
-void JitTable::set(x86::Mnemonic m, Emitter e) {
+void JitTable::set(x86::Mnemonic m, Emitter e, InlineTest inlines) {
   const size_t k = static_cast<size_t>(m);
   if (set_[k])
     throw std::logic_error("jit table: emitter for '" + std::string(x86::mnemonic_name(m)) + "' registered twice");
   set_[k] = true;
   table_[k] = e;
+  tests_[k] = inlines;
 }
 
 const JitTable& jit_table() {
   static const JitTable table = [] {
     JitTable t;
     register_data_transfer(t);
+    register_alu(t);
     return t;
   }();
   return table;

@@ -28,12 +28,19 @@ struct EmitEnv {
   const Block& block;
   size_t index;        // of the instruction being emitted
   uint32_t pending;    // inline instructions not yet retired
+  // Arithmetic flags some later instruction or exit may read (backward
+  // liveness over the block, block_builder.cpp): an inline emitter computes
+  // only these of the flags it writes.
+  uint32_t flags_live_after;
 };
 
 // Emits the code of one instruction. Must leave EIP exact for the next one
 // and jump to `exit` with eax = kExitFault (state untouched, EIP at the
 // instruction) or kExitEnd (stop after this instruction).
 using Emitter = void (*)(EmitEnv& env, const BlockInsn& bi);
+// Whether the emitter produces inline code for this instruction (it then
+// cannot fault; the flag liveness analysis relies on that).
+using InlineTest = bool (*)(const x86::Insn& insn);
 
 // The default entry: a call to the interpreter handler through
 // exec_insn_thunk (jit_engine.cpp), then a check of the exit code.
@@ -41,16 +48,22 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi);
 
 // Inline emitters, by instruction group (emit_<group>.cpp).
 void register_data_transfer(class JitTable& t);
+void register_alu(class JitTable& t);
 
 class JitTable {
  public:
   JitTable();
-  void set(x86::Mnemonic m, Emitter e);
+  void set(x86::Mnemonic m, Emitter e, InlineTest inlines);
   Emitter lookup(x86::Mnemonic m) const { return table_[static_cast<size_t>(m)]; }
   bool inlined(x86::Mnemonic m) const { return set_[static_cast<size_t>(m)]; }
+  bool inlines(const x86::Insn& i) const {
+    const InlineTest t = tests_[static_cast<size_t>(i.mnemonic)];
+    return t != nullptr && t(i);
+  }
 
  private:
   Emitter table_[static_cast<size_t>(x86::Mnemonic::kCount)];
+  InlineTest tests_[static_cast<size_t>(x86::Mnemonic::kCount)] = {};
   bool set_[static_cast<size_t>(x86::Mnemonic::kCount)] = {};
 };
 

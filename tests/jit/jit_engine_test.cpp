@@ -158,9 +158,9 @@ TEST_CASE("lockstep names the first differing register", "[jit][lockstep]") {
 
 TEST_CASE("registering a JIT emitter twice is a start-up error", "[jit]") {
   jit::JitTable t;
-  t.set(x86::Mnemonic::kNop, jit::emit_call_handler);
+  t.set(x86::Mnemonic::kNop, jit::emit_call_handler, nullptr);
   CHECK(t.inlined(x86::Mnemonic::kNop));
-  CHECK_THROWS_AS(t.set(x86::Mnemonic::kNop, jit::emit_call_handler), std::logic_error);
+  CHECK_THROWS_AS(t.set(x86::Mnemonic::kNop, jit::emit_call_handler, nullptr), std::logic_error);
 }
 
 TEST_CASE("--jit-dump lists guest and host code of every block", "[jit]") {
