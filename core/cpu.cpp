@@ -35,6 +35,7 @@ void Cpu::reset() {
   a20_mask_ = bus_mask(config_.model);
   watch_count_ = 0;
   data_breakpoint_hits = 0;
+  implicit_supervisor_ = false;
   flush_tlb();
 }
 
@@ -209,7 +210,7 @@ bool Cpu::load_cr3(uint32_t value) {
 }
 
 bool Cpu::fill(uint32_t linear, Access access, uint32_t& paddr) {
-  const bool user = s.cpl == 3;
+  const bool user = user_access();
   Walk w;
   if (s.paging()) {
     const bool ok = (s.cr4 & kCr4PAE) != 0 ? walk_pae(linear, access, user, w) : walk32(linear, access, user, w);

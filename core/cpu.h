@@ -157,6 +157,27 @@ class Cpu {
   // reads byte by byte with read_linear).
   const uint8_t* code_pointer(uint32_t linear, uint32_t& paddr);
 
+  // Implicit supervisor-mode accesses (SDM Vol. 3A, 4.6): the CPU's own
+  // accesses to the GDT, LDT, IDT and TSS (descriptor loads, interrupt
+  // delivery, task switches, accessed/busy-bit updates) are checked by
+  // paging as supervisor accesses whatever the CPL. Hold one of these
+  // around them; the scopes nest.
+  class SupervisorAccess {
+   public:
+    explicit SupervisorAccess(Cpu& cpu) : cpu_(cpu), saved_(cpu.implicit_supervisor_) {
+      cpu.implicit_supervisor_ = true;
+    }
+    ~SupervisorAccess() { cpu_.implicit_supervisor_ = saved_; }
+    SupervisorAccess(const SupervisorAccess&) = delete;
+    SupervisorAccess& operator=(const SupervisorAccess&) = delete;
+
+   private:
+    Cpu& cpu_;
+    bool saved_;
+  };
+  // Whether paging checks the current access as a user-mode one.
+  bool user_access() const { return s.cpl == 3 && !implicit_supervisor_; }
+
   // --- port I/O (no permission checks: those are core/priv's) ----------------
   uint32_t port_in(uint16_t port, unsigned size) { return ports_.read(port, size); }
   void port_out(uint16_t port, uint32_t value, unsigned size) { ports_.write(port, value, size); }
@@ -184,7 +205,7 @@ class Cpu {
 
   TlbEntry& tlb_entry(uint32_t linear) {
     if (memory_.generation() != tlb_generation_) flush_tlb();
-    return tlb_[s.cpl == 3 ? 1 : 0][(linear >> kPageShift) & (kTlbEntries - 1)];
+    return tlb_[user_access() ? 1 : 0][(linear >> kPageShift) & (kTlbEntries - 1)];
   }
   bool read_linear_slow(uint32_t linear, void* out, unsigned size, Access access);
   bool write_linear_slow(uint32_t linear, const void* in, unsigned size);
@@ -218,6 +239,7 @@ class Cpu {
   uint64_t tlb_generation_ = 0;
   uint64_t tlb_misses_ = 0;
   bool tlb_has_large_ = false;
+  bool implicit_supervisor_ = false;
   DataWatch watches_[4];
   unsigned watch_count_ = 0;
 };

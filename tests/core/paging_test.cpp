@@ -71,6 +71,23 @@ TEST_CASE("paging: rights, WP and #PF error codes with CR2", "[paging]") {
   CHECK(g.cpu().fault.error_code == 6u);  // not present: P = 0, W, U
 }
 
+TEST_CASE("paging: implicit supervisor accesses ignore CPL 3", "[paging]") {
+  PagedGuest g;
+  g.poke32(kPt, kFrame0 | kP | kRW);  // supervisor page (a GDT, say)
+  g.s().cpl = 3;
+  uint32_t v;
+  CHECK_FALSE(g.cpu().read_linear<uint32_t>(kLin, v));
+  CHECK(g.cpu().fault.error_code == 5u);
+  {
+    Cpu::SupervisorAccess sup(g.cpu());
+    CHECK(g.read(kLin) == 0xAAAA0000u);
+    REQUIRE(g.cpu().write_linear<uint32_t>(kLin + 4, 3));
+  }
+  // The supervisor translation cached inside the scope is not used by CPL 3.
+  CHECK_FALSE(g.cpu().read_linear<uint32_t>(kLin, v));
+  CHECK(g.cpu().fault.error_code == 5u);
+}
+
 TEST_CASE("paging: 4 MiB pages and the reserved bits of a 4 MiB PDE", "[paging]") {
   PagedGuest g;
   g.s().cr4 |= core::kCr4PSE;
