@@ -24,7 +24,7 @@ namespace {
 constexpr uint16_t kEndAttrs = x86::kAttrBranch | x86::kAttrEndsBlock | x86::kAttrPrivileged |
                                x86::kAttrIoSensitive | x86::kAttrSensitive;
 
-void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state) {
+void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state, uint64_t* retired) {
   asmjit::CodeHolder code;
   code.init(rt.environment());
   ax::Assembler a(&code);
@@ -49,19 +49,13 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state) {
     if (table.inlines(i)) live = (live & ~i.flags_written) | (i.flags_read & x86::kArithFlags);
     else live = x86::kArithFlags;
   }
-  EmitEnv env{a, exit, b, 0, 0, 0};
+  EmitEnv env{a, exit, b, 0, 0, 0, retired};
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
     env.flags_live_after = live_after[k];
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }
-  if (env.pending != 0) {
-    a.mov(ax::rdi, ax::rbx);
-    a.mov(ax::esi, env.pending);
-    a.mov(ax::edx, b.insns[b.count - 1].next_eip);
-    a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&sync_thunk)));
-    a.call(ax::rax);
-  }
+  if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);
   a.mov(ax::eax, kExitEnd);
   a.bind(exit);
   a.add(ax::rsp, 8);
@@ -77,7 +71,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state) {
 }  // namespace
 
 std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t paddr, asmjit::JitRuntime& rt,
-                                   size_t max_insns) {
+                                   uint64_t* retired, size_t max_insns) {
   const core::CpuState& s = cpu.s;
   const core::SegmentCache& cs = s.seg[x86::kCs];
   const bool code32 = cs.big();
@@ -122,7 +116,7 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   const uint16_t last = b->insns[b->count - 1].insn.attrs;
   b->linkable = (last & (x86::kAttrPrivileged | x86::kAttrIoSensitive | x86::kAttrSensitive)) == 0 &&
                 (!(last & x86::kAttrEndsBlock) || (last & x86::kAttrBranch));
-  emit(*b, rt, &cpu.s);
+  emit(*b, rt, &cpu.s, retired);
   return b;
 }
 

@@ -21,9 +21,10 @@ namespace tx86::jit {
 inline constexpr size_t kMaxBlockInsns = 64;
 
 // `code` is the host pointer to the guest byte at CS.base + EIP, `paddr` its
-// physical address. Returns null if not even one instruction can be taken.
-// Throws std::runtime_error if AsmJit fails (out of host memory).
+// physical address; `retired` the clock's counter (retired_counter()).
+// Returns null if not even one instruction can be taken. Throws
+// std::runtime_error if AsmJit fails (out of host memory).
 std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t paddr, asmjit::JitRuntime& rt,
-                                   size_t max_insns = kMaxBlockInsns);
+                                   uint64_t* retired, size_t max_insns = kMaxBlockInsns);
 
 }  // namespace tx86::jit

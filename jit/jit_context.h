@@ -21,14 +21,16 @@ struct JitContext {
   bool stop = false;
 };
 
+// The clock's retired-instruction counter, for generated code that retires
+// inline instructions itself. Clock keeps it private; its offset is found
+// once by retiring a marker on a scratch Clock (same type, same layout).
+uint64_t* retired_counter(core::Clock& clock);
+
 // Runs one instruction through its interpreter handler exactly as the
 // interpreter's loop does (EIP, clock, attention and shadow), and says
 // whether the block goes on. `pending` inline instructions ran before it
 // since the clock was last brought up to date: they are retired first, so
 // that the handler sees the exact clock. Called from generated code.
 uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
-// At the end of a block whose last instructions were inline: retires them
-// and sets EIP to the block's successor.
-void sync_thunk(JitContext* c, uint32_t pending, uint32_t next_eip);
 
 }  // namespace tx86::jit

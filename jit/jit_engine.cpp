@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "core/interp/engine_support.h"
 #include "jit/block_builder.h"
@@ -29,9 +30,15 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   return kExitContinue;
 }
 
-void sync_thunk(JitContext* c, uint32_t pending, uint32_t next_eip) {
-  c->clock->retire(pending);
-  c->s->eip = next_eip;
+uint64_t* retired_counter(core::Clock& clock) {
+  static_assert(sizeof(core::Clock) % sizeof(uint64_t) == 0);
+  constexpr uint64_t kMarker = 0x5A17C0DEF00D1234ull;
+  core::Clock probe(clock.instructions_per_second());
+  probe.retire(kMarker - probe.retired());
+  auto* words = reinterpret_cast<uint64_t*>(&probe);
+  for (size_t k = 0; k < sizeof(core::Clock) / sizeof(uint64_t); ++k)
+    if (words[k] == kMarker) return reinterpret_cast<uint64_t*>(&clock) + k;
+  throw std::logic_error("jit: cannot find the clock's retired counter");
 }
 
 namespace {
@@ -50,6 +57,7 @@ JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
       ctx_{core::interp::ExecContext{machine, machine.cpu(), machine.cpu().s, priv_stats_of(interp_)}} {
   ctx_.s = &machine.cpu().s;
   ctx_.clock = &machine.clock();
+  retired_counter_ = retired_counter(machine.clock());
   if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
   if (!options_.dump_path.empty()) dump_ = std::make_unique<JitDump>(options_.dump_path);
   if (options_.lockstep) lockstep_ = std::make_unique<Lockstep>(machine);
@@ -89,7 +97,8 @@ Block* JitEngine::lookup_or_translate() {
   }
   if (cache_.full()) cache_.flush();
   const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Block> built = build_block(cpu, code, paddr, cache_.runtime(), options_.max_block_insns);
+  std::unique_ptr<Block> built =
+      build_block(cpu, code, paddr, cache_.runtime(), retired_counter_, options_.max_block_insns);
   cache_.stats().translate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (built == nullptr) return nullptr;
   Block* b = cache_.insert(std::move(built));

@@ -95,6 +95,7 @@ class JitEngine : public core::Engine {
   // Links die whenever something may have changed what a link assumed
   // (CS, mode, mapping, memory map, cache contents).
   uint64_t link_epoch_ = 1;
+  uint64_t* retired_counter_ = nullptr;
   uint64_t memory_generation_ = 0;
   uint64_t cache_changes_ = 0;
 };

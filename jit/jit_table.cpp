@@ -1,6 +1,7 @@
 // See jit_table.h.
 #include "jit/jit_table.h"
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,16 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
   a.jnz(env.exit);
 }
 
+void emit_retire(EmitEnv& env, uint32_t eip) {
+  ax::Assembler& a = env.a;
+  a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), eip);
+  if (env.pending != 0) {
+    a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
+    a.add(ax::qword_ptr(ax::rax), env.pending);
+  }
+  env.pending = 0;
+}
+
 JitTable::JitTable() {
   for (Emitter& e : table_) e = emit_call_handler;
 }
@@ -42,6 +53,7 @@ const JitTable& jit_table() {
     JitTable t;
     register_data_transfer(t);
     register_alu(t);
+    register_control_transfer(t);
     return t;
   }();
   return table;

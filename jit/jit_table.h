@@ -20,7 +20,7 @@ namespace tx86::jit {
 //
 // Inline instructions do not touch EIP or the clock: they count themselves
 // in `pending`, and the next handler call (exec_insn_thunk) or the block's
-// end (sync_thunk) brings both up to date. So inline code must not fault
+// end (emit_retire) brings both up to date. So inline code must not fault
 // and must not do anything a device or the clock could observe.
 struct EmitEnv {
   asmjit::x86::Assembler& a;
@@ -32,7 +32,12 @@ struct EmitEnv {
   // liveness over the block, block_builder.cpp): an inline emitter computes
   // only these of the flags it writes.
   uint32_t flags_live_after;
+  uint64_t* retired;  // the clock's counter (retired_counter())
 };
+
+// Brings the clock and EIP up to date after inline instructions: retires
+// env.pending and sets EIP to `eip` (inline code, no call).
+void emit_retire(EmitEnv& env, uint32_t eip);
 
 // Emits the code of one instruction. Must leave EIP exact for the next one
 // and jump to `exit` with eax = kExitFault (state untouched, EIP at the
@@ -49,6 +54,7 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi);
 // Inline emitters, by instruction group (emit_<group>.cpp).
 void register_data_transfer(class JitTable& t);
 void register_alu(class JitTable& t);
+void register_control_transfer(class JitTable& t);
 
 class JitTable {
  public:
