@@ -76,6 +76,9 @@ bool popf(ExecContext& c, const x86::Insn& i) {
 void write_flags(ExecContext& c, uint32_t value, unsigned size) {
   CpuState& s = c.s;
   uint32_t mask = interp::writable_flags_mask(c.cpu, size);
+  // The 286 keeps bits 12-15 at 0 in real mode only: in protected mode IOPL
+  // and NT are ordinary flags (80286 PRM, 3.5 and 9.2).
+  if (c.cpu.model() == x86::CpuModel::k286 && s.protected_mode()) mask |= x86::kIOPL | x86::kNT;
   if (s.protected_mode() && !s.v86()) {
     if (s.cpl > 0) mask &= ~x86::kIOPL;
     if (s.cpl > iopl(s)) mask &= ~x86::kIF;

@@ -180,13 +180,7 @@ bool task_switch(Cpu& cpu, uint16_t sel, Descriptor tss, TaskSwitchReason reason
   s.tr.base = tss.base;
   s.tr.limit = tss.limit;
   s.tr.attrs = uint16_t(tss_attrs);
-  if (tss.tss32()) {
-    // CR3 is loaded (and the TLB flushed) only with paging on (SDM 7.3 step 9).
-    if (s.paging()) {
-      s.cr3 = t.cr3;
-      cpu.flush_tlb();
-    }
-  } else {
+  if (!tss.tss32()) {
     // A 16-bit TSS has no FS/GS: they keep their selectors (checked again).
     t.seg[x86::kFs] = s.seg[x86::kFs].selector;
     t.seg[x86::kGs] = s.seg[x86::kGs].selector;
@@ -203,6 +197,10 @@ bool task_switch(Cpu& cpu, uint16_t sel, Descriptor tss, TaskSwitchReason reason
     load_null(s.seg[i], t.seg[i]);
   }
   s.seg[x86::kCs].selector = t.seg[x86::kCs];
+  // CR3 is loaded (PDPTEs with PAE, non-global TLB entries flushed) only
+  // from a 32-bit TSS and with paging on (SDM 7.3 step 9); the new task's
+  // descriptor reads below already go through it.
+  if (tss.tss32() && s.paging() && !cpu.load_cr3(t.cr3)) return false;
   return load_new_segments(cpu, t, ext);
 }
 

@@ -36,7 +36,7 @@ uint64_t gate(uint16_t sel, uint32_t off, uint8_t access, uint8_t params = 0) {
 }
 
 struct PmGuest {
-  PmGuest() : m(config()), interp(m) {
+  explicit PmGuest(x86::CpuModel model = x86::CpuModel::kP6) : m(config(model)), interp(m) {
     m.set_log_quiet(true);
     interp.set_exit_on_halt(true);
     set_gdt(1, desc(0, 0xFFFFF, 0x9A, 0xC));
@@ -63,9 +63,10 @@ struct PmGuest {
     st.eip = kCode;
     st.gpr[x86::kEsp] = kRing0Stack - 0x100;
   }
-  static core::MachineConfig config() {
+  static core::MachineConfig config(x86::CpuModel model) {
     core::MachineConfig c;
     c.ram_bytes = 16u << 20;
+    c.model = model;
     return c;
   }
   core::CpuState& s() { return m.cpu().s; }
@@ -281,4 +282,21 @@ TEST_CASE("LAR, LSL, VERR, VERW and ARPL", "[pm]") {
   CHECK(a.s().reg16(x86::kEax) == 0x13);
   CHECK(a.s().reg8(1) == 1);
   CHECK(a.s().reg8(5) == 0);
+}
+
+TEST_CASE("80286 protected mode: POPF at CPL 0 writes IOPL and NT (real mode keeps them 0)", "[pm]") {
+  PmGuest g(x86::CpuModel::k286);
+  g.set_gdt(9, desc(0, 0xFFFF, 0x9A, 0));   // 16-bit code
+  g.set_gdt(10, desc(0, 0xFFFF, 0x92, 0));  // 16-bit stack
+  g.load(x86::kCs, 0x48);
+  g.load(x86::kSs, 0x50);
+  g.s().eip = 0x1000;
+  g.s().gpr[x86::kEsp] = 0x8000;
+  g.code({0x68, 0x02, 0x70,  // push 0x7002 (NT, IOPL 3)
+          0x9D,              // popf
+          0x9C, 0x58,        // pushf; pop ax
+          0xF4},
+         0x1000);
+  g.run();
+  CHECK(g.s().reg16(x86::kEax) == 0x7002);
 }
