@@ -300,3 +300,50 @@ TEST_CASE("80286 protected mode: POPF at CPL 0 writes IOPL and NT (real mode kee
   g.run();
   CHECK(g.s().reg16(x86::kEax) == 0x7002);
 }
+
+TEST_CASE("16-bit interrupt gate from 16-bit ring-3 code pushes 16-bit SS SP FLAGS CS IP", "[pm]") {
+  PmGuest g;
+  g.set_gdt(9, desc(0x20000, 0xFFFF, 0xFA, 0));   // 16-bit ring-3 code at 0x20000
+  g.set_gdt(10, desc(0x30000, 0xFFFF, 0xF2, 0));  // 16-bit ring-3 stack at 0x30000
+  g.set_idt(0x40, gate(kKCode, kHandlers + 0x40, 0xE6));  // 16-bit interrupt gate, DPL 3
+  g.load(x86::kCs, 0x4B);
+  g.load(x86::kSs, 0x53);
+  g.s().cpl = 3;
+  g.s().eip = 0x100;
+  g.s().gpr[x86::kEsp] = 0x1234FFF0;  // SP 0xFFF0 (upper half ignored by a 16-bit stack)
+  g.code({0xCD, 0x40}, 0x20100);
+  g.run();
+  REQUIRE(g.s().halted);
+  CHECK(g.s().eip == kHandlers + 0x41);
+  const uint32_t esp = g.s().gpr[x86::kEsp];
+  CHECK(esp == kRing0Stack - 10);
+  CHECK(uint16_t(g.peek32(esp)) == 0x102);       // IP after INT
+  CHECK(uint16_t(g.peek32(esp + 2)) == 0x4B);    // CS
+  CHECK(uint16_t(g.peek32(esp + 6)) == 0xFFF0);  // SP
+  CHECK(uint16_t(g.peek32(esp + 8)) == 0x53);    // SS
+}
+
+TEST_CASE("JMP to a 16-bit TSS: 16-bit image loaded, old busy bit cleared, new one set", "[pm]") {
+  PmGuest g;
+  g.set_gdt(9, desc(0, 0xFFFF, 0x9A, 0));           // 16-bit ring-0 code
+  g.set_gdt(11, desc(0x3800, 0x2B, 0x81, 0));        // 16-bit TSS, available
+  g.poke16(0x3800 + 0x0E, 0x4000);                   // IP
+  g.poke16(0x3800 + 0x10, 0x0002);                   // FLAGS
+  g.poke16(0x3800 + 0x12, 0xBEEF);                   // AX
+  g.poke16(0x3800 + 0x1A, 0x8000);                   // SP
+  g.poke16(0x3800 + 0x22, kKData);                   // ES
+  g.poke16(0x3800 + 0x24, 0x48);                     // CS
+  g.poke16(0x3800 + 0x26, kKData);                   // SS
+  g.poke16(0x3800 + 0x28, kKData);                   // DS
+  g.s().gpr[x86::kEax] = 0x12345678;
+  g.code({0xEA, 0x00, 0x00, 0x00, 0x00, 0x58, 0x00});  // jmp far 0x58:0
+  REQUIRE(g.interp.step() == StepResult::kRetired);
+  CHECK(g.s().tr.selector == 0x58);
+  CHECK(g.s().eip == 0x4000);
+  CHECK(g.s().gpr[x86::kEax] == 0x1234BEEF);  // a 16-bit TSS loads the low halves
+  CHECK(!g.s().code32());
+  CHECK((g.peek8(kGdt + 11 * 8 + 5) & 2) != 0);
+  CHECK((g.peek8(kGdt + 5 * 8 + 5) & 2) == 0);  // JMP: the old task is no longer busy
+  CHECK((g.s().eflags & x86::kNT) == 0);
+  CHECK(g.peek32(kTss1 + 0x28) == 0x12345678);  // old EAX saved in the 32-bit TSS
+}
