@@ -347,3 +347,20 @@ TEST_CASE("JMP to a 16-bit TSS: 16-bit image loaded, old busy bit cleared, new o
   CHECK((g.s().eflags & x86::kNT) == 0);
   CHECK(g.peek32(kTss1 + 0x28) == 0x12345678);  // old EAX saved in the 32-bit TSS
 }
+
+TEST_CASE("unreal mode: limits cached in protected mode survive the return to real mode", "[pm]") {
+  PmGuest g;
+  g.code({0x0F, 0x20, 0xC0,                    // mov eax, cr0
+          0x24, 0xFE,                          // and al, 0xFE
+          0x0F, 0x22, 0xC0,                    // mov cr0, eax (real mode; CS keeps D=1)
+          0x31, 0xC0,                          // xor eax, eax
+          0x8E, 0xD8,                          // mov ds, ax (real-mode load: base 0)
+          0xC7, 0x05, 0x00, 0x00, 0x20, 0x00,  // mov dword [0x200000], 0x12345678
+          0x78, 0x56, 0x34, 0x12,
+          0xF4});
+  g.run();
+  CHECK(!g.s().protected_mode());
+  CHECK(g.s().seg[x86::kDs].base == 0);
+  CHECK(g.s().seg[x86::kDs].limit == 0xFFFFFFFFu);
+  CHECK(g.peek32(0x200000) == 0x12345678u);
+}
