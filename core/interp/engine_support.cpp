@@ -11,8 +11,8 @@ bool deliver_pending_exception(Machine& m, TraceSink* trace) {
   if (trace != nullptr) trace->on_exception(s, f.vector, f.has_error_code, f.error_code);
   m.clock().retire(1);
   s.halted = false;
-  if (deliver_interrupt(m, f.vector, s.eip)) return true;
-  if (f.vector != kDF && deliver_interrupt(m, kDF, s.eip)) return true;
+  // Exception classes, #DF and the error codes are deliver_exception's.
+  if (deliver_exception(m, f)) return true;
   m.log_once("triple-fault", "triple fault: CPU shut down");
   return false;
 }

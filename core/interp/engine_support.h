@@ -1,8 +1,8 @@
 // What an engine other than the Interpreter (the JIT, jit/) needs from the
 // interpreter to behave exactly like it: exception delivery after a faulting
-// instruction, done the way Interpreter::run/step do it (SDM Vol. 3A, 6.15,
-// interrupt 8: a fault while delivering becomes #DF, a fault while
-// delivering #DF shuts the CPU down).
+// instruction, done the way Interpreter::run/step do it (through
+// interp::deliver_exception, which applies SDM Vol. 3A 6.15: #DF classes and
+// the triple fault).
 //
 // The JIT cannot instead re-run a faulting instruction in the interpreter:
 // a few handlers leave part of their work done when they fault, as the
