@@ -49,18 +49,10 @@ struct Descriptor {
   unsigned gate_params() const { return hi & 0x1F; }
 };
 
-// Runs descriptor-table and TSS accesses as supervisor accesses.
-class SupervisorAccess {
- public:
-  explicit SupervisorAccess(Cpu& cpu) : cpu_(cpu), saved_(cpu.s.cpl) { cpu.s.cpl = 0; }
-  ~SupervisorAccess() { cpu_.s.cpl = saved_; }
-  SupervisorAccess(const SupervisorAccess&) = delete;
-  SupervisorAccess& operator=(const SupervisorAccess&) = delete;
-
- private:
-  Cpu& cpu_;
-  uint8_t saved_;
-};
+// Runs descriptor-table and TSS accesses as supervisor accesses (the CPU's
+// own scope: paging checks them as supervisor accesses whatever the CPL,
+// without touching CPL itself).
+using SupervisorAccess = Cpu::SupervisorAccess;
 
 // True when `sel` (not null) indexes inside its table (GDT, or a valid LDT).
 bool selector_in_table(const CpuState& s, uint16_t sel);
