@@ -1,10 +1,17 @@
 // Trap-and-emulate handlers for privileged and sensitive instructions
 // (DESIGN.md §3), grouped by family, one file per family:
 //   control_registers.cpp  MOV CRn/DRn/TRn, LMSW, SMSW, CLTS, INVD, WBINVD, INVLPG
-//   descriptor_tables.cpp  LGDT LIDT SGDT SIDT, segment-register loads
-//   port_io.cpp            IN OUT INS OUTS (the permission check point)
+//   descriptor_tables.cpp  LGDT LIDT SGDT SIDT SLDT STR LLDT LTR, LAR LSL VERR VERW ARPL,
+//                          segment-register loads (checks in segments.cpp)
+//   segments.cpp           descriptor fetch and the protected-mode segment-load checks
+//                          (descriptors.h: the descriptor view and SupervisorAccess)
+//   gates.cpp              far JMP/CALL/RET and IRET across rings: call gates with
+//                          parameter copy, task gates, returns to outer rings and V86
+//   task_switch.cpp        hardware task switches through 16- and 32-bit TSSs
+//   sysenter.cpp           SYSENTER / SYSEXIT
+//   port_io.cpp            IN OUT INS OUTS with the IOPL and TSS I/O-bitmap checks
 //   msr_cpuid.cpp          CPUID RDTSC RDMSR WRMSR
-//   interrupt_flag.cpp     CLI STI HLT PUSHF POPF
+//   interrupt_flag.cpp     CLI STI HLT PUSHF POPF (IOPL and V86 rules)
 // Both engines reach them through the interpreter's handler table. Each
 // handler counts its trap in ExecContext::priv by family and CPL.
 #pragma once
@@ -24,12 +31,13 @@ using interp::HandlerTable;
 // SDM Vol. 3A, 5.4-5.6 (data/stack segment loads).
 bool load_segment(ExecContext& c, unsigned seg, uint16_t selector);
 
-// Loads CS for a far JMP/CALL/RET to selector:offset. Real and V86 mode:
-// the real-mode load; protected mode: same-privilege code segments only
-// until gates and privilege changes arrive.
+// Loads CS for a far JMP/CALL/RET to selector:offset in real and V86 mode
+// (protected-mode far transfers, with gates and privilege changes, are in
+// gates.cpp).
 bool load_code_segment(ExecContext& c, uint16_t selector, uint32_t offset);
 
-// IRET in protected mode (not V86): same-privilege return only, for now.
+// IRET in protected mode (gates.cpp): same and outer privilege, to V86, and
+// back to a nested task (NT).
 bool iret_protected(ExecContext& c, const x86::Insn& i);
 
 // FLAGS written by POPF / IRET / SAHF-like paths, with the bits the model
@@ -40,8 +48,8 @@ void write_flags(ExecContext& c, uint32_t value, unsigned size);
 // MOV with a control, debug or test register operand (0F 20-26).
 bool mov_special(ExecContext& c, const x86::Insn& i);
 
-// Port-access permission check point (SDM Vol. 1, 18.5): real mode always
-// allows; protected mode consults CPL/IOPL and the TSS bitmap (next issue).
+// Port-access permission check (SDM Vol. 1, 18.5): real mode always allows;
+// protected mode with CPL > IOPL, and V86 mode, consult the TSS I/O bitmap.
 bool io_permitted(ExecContext& c, uint16_t port, unsigned size);
 
 // Family registration (called by interp::register_privileged).
