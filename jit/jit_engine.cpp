@@ -167,7 +167,10 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     }
     const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
     const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop && b->linkable;
-    const bool privileged = exit != kExitFault && (b->insns[b->count - 1].insn.attrs & x86::kAttrPrivileged);
+    // Privileged and sensitive instructions may change the mapping (MOV CR3,
+    // INVLPG, a task switch through far JMP/CALL/IRET loads CR3).
+    const bool privileged = exit != kExitFault && (b->insns[b->count - 1].insn.attrs &
+                                                   (x86::kAttrPrivileged | x86::kAttrSensitive));
     cache_.collect();  // b may be gone from here on (only if ctx_.stop)
     if (!same) {
       lockstep_report_ = lockstep_->report();
@@ -182,8 +185,9 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
     if (!go_on || mem.generation() != memory_generation_ || changes != cache_changes_) {
       // Back to the boundary check. Links die if the mapping, the memory map
-      // or the cache may have changed: a privileged instruction (CR0, CR3,
-      // CR4, INVLPG, ...), an exception delivery (a task gate loads CR3).
+      // or the cache may have changed: a privileged or sensitive instruction
+      // (CR0, CR3, CR4, INVLPG, task switches), an exception delivery (a
+      // task gate loads CR3).
       if (mem.generation() != memory_generation_ || changes != cache_changes_ || exit == kExitFault ||
           ctx_.stop || privileged) {
         memory_generation_ = mem.generation();
