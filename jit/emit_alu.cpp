@@ -1,5 +1,5 @@
 // Inline emitters for the integer ALU on registers (SDM Vol. 2: ADD, SUB,
-// AND, OR, XOR, CMP, TEST, INC, DEC), register or immediate source. The host
+// AND, OR, XOR, CMP, TEST, INC, DEC, NOT, NEG), register or immediate source. The host
 // instruction of the same name and width computes the same result and the
 // same CF, PF, ZF, SF and OF (PF from the low byte on both); AF too for the
 // arithmetic ones. For the logic ops AF is undefined on the host, and the
@@ -22,7 +22,9 @@ bool alu_inlines(const x86::Insn& i) {
   if (i.prefixes & x86::kPrefixLock) return false;
   const x86::Operand& d = i.ops[0];
   if (d.kind != x86::OperandKind::kReg || !width_ok(d.size)) return false;
-  if (i.mnemonic == Mnemonic::kInc || i.mnemonic == Mnemonic::kDec) return i.num_operands == 1;
+  if (i.mnemonic == Mnemonic::kInc || i.mnemonic == Mnemonic::kDec || i.mnemonic == Mnemonic::kNot ||
+      i.mnemonic == Mnemonic::kNeg)
+    return i.num_operands == 1;
   const x86::Operand& s = i.ops[1];
   return i.num_operands == 2 &&
          ((s.kind == x86::OperandKind::kReg && s.size == d.size) || s.kind == x86::OperandKind::kImm);
@@ -45,6 +47,10 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     a.inc(r);
   } else if (i.mnemonic == Mnemonic::kDec) {
     a.dec(r);
+  } else if (i.mnemonic == Mnemonic::kNot) {
+    a.not_(r);  // no flags (flags_written is 0)
+  } else if (i.mnemonic == Mnemonic::kNeg) {
+    a.neg(r);  // 0 - r: CF = (r != 0), the rest as SUB
   } else {
     const x86::Operand& s = i.ops[1];
     const uint32_t mask = w == 1 ? 0xFFu : w == 2 ? 0xFFFFu : 0xFFFFFFFFu;
@@ -85,7 +91,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
 
 void register_alu(JitTable& t) {
   for (Mnemonic m : {Mnemonic::kAdd, Mnemonic::kSub, Mnemonic::kCmp, Mnemonic::kAnd, Mnemonic::kOr, Mnemonic::kXor,
-                     Mnemonic::kTest, Mnemonic::kInc, Mnemonic::kDec})
+                     Mnemonic::kTest, Mnemonic::kInc, Mnemonic::kDec, Mnemonic::kNot, Mnemonic::kNeg})
     t.set(m, emit_alu, alu_inlines);
 }
 
