@@ -155,7 +155,8 @@ int run(const Options& o) {
   trace.reset();             // flush before the statistics are printed
   if (o.stats) {
     // For the JIT, the interpreter's figures cover the stretches it ran.
-    print_stats(stderr, machine, interp ? *interp : jit_engine->fallback(), post, seconds);
+    print_stats(stderr, machine, interp ? interp->name() : jit_engine->name(),
+                interp ? *interp : jit_engine->fallback(), post, seconds);
     if (jit_engine) jit::print_jit_stats(stderr, *jit_engine, seconds);
   }
   return status;

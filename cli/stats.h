@@ -15,7 +15,10 @@ namespace tx86::cli {
 // The group a mnemonic is counted under ("arithmetic", "control transfer", ...).
 std::string_view mnemonic_group(x86::Mnemonic m);
 
-void print_stats(std::FILE* out, core::Machine& machine, const core::Interpreter& engine,
+// `engine_name` is the engine that ran the guest; `interp` the interpreter
+// whose counts are shown (under the JIT, its fall-back, which counts only
+// the instructions it ran itself: the groups are then labelled so).
+void print_stats(std::FILE* out, core::Machine& machine, std::string_view engine_name, const core::Interpreter& interp,
                  const devices::PostCode& post, double host_seconds);
 
 }  // namespace tx86::cli

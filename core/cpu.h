@@ -75,7 +75,8 @@ class Cpu {
   }
 
   // --- A20 gate ----------------------------------------------------------
-  bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
+  // Bit 20 of the mask (the 286 bus mask has bits 24-31 clear either way).
+  bool a20() const { return (a20_mask_ & (1u << 20)) != 0; }
   void set_a20(bool enabled);
 
   // --- TLB -----------------------------------------------------------------

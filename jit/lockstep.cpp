@@ -36,17 +36,8 @@ bool port_io(const x86::Insn& i) {
   return i.mnemonic == M::kIn || i.mnemonic == M::kOut || i.mnemonic == M::kIns || i.mnemonic == M::kOuts;
 }
 
-// Whether the A20 gate is open, read from what the CPU does with address
-// 1 MiB when paging is off (Cpu::a20() compares the whole address mask, which
-// says "closed" on a CPU whose bus is narrower than 32 bits, e.g. the 286's).
-bool a20_open(core::Cpu& cpu) {
-  if (cpu.s.paging()) return cpu.a20();
-  const core::Fault saved = cpu.fault;
-  uint32_t paddr = 0;
-  const bool ok = cpu.translate(0x100000, core::Access::kRead, paddr);
-  cpu.fault = saved;
-  return ok ? (paddr & 0x100000) != 0 : cpu.a20();
-}
+// Whether the A20 gate is open.
+bool a20_open(core::Cpu& cpu) { return cpu.a20(); }
 
 }  // namespace
 

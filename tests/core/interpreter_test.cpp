@@ -259,3 +259,13 @@ TEST_CASE("an instruction past the 286's 10-byte limit raises #GP", "[interp][28
   g.run();
   CHECK(g.stopped_in_handler(core::kGP));
 }
+
+TEST_CASE("A20 state reads back on the 286 model too (its bus has 24 address lines)") {
+  tx86::core::MachineConfig config;
+  config.model = tx86::x86::CpuModel::k286;
+  tx86::core::Machine m(config);
+  m.cpu().set_a20(true);
+  CHECK(m.cpu().a20());
+  m.cpu().set_a20(false);
+  CHECK_FALSE(m.cpu().a20());
+}
