@@ -24,6 +24,8 @@ std::vector<uint8_t> with_passes(std::span<const uint8_t> rom, uint32_t passes) 
 
 namespace {
 
+}  // namespace
+
 double thread_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -34,8 +36,6 @@ uint32_t read_ram32(const core::PhysicalMemory& memory, uint32_t addr) {
   const uint8_t* p = memory.ram() + addr;
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
-
-}  // namespace
 
 InterpRun run_under_interpreter(std::span<const uint8_t> image, uint64_t max_instructions) {
   core::Machine machine;

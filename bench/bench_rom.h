@@ -56,6 +56,11 @@ struct InterpRun {
 // `max_instructions`. The time covers execution, not machine construction.
 InterpRun run_under_interpreter(std::span<const uint8_t> image, uint64_t max_instructions);
 
+// CPU time of the calling thread (steadier than wall time on a shared machine).
+double thread_cpu_seconds();
+// A little-endian dword of guest RAM (the ROM's result block).
+uint32_t read_ram32(const core::PhysicalMemory& memory, uint32_t addr);
+
 // A generous instruction budget for `passes` passes (about 3x what a pass
 // takes), so that a looping engine fails instead of hanging.
 inline uint64_t instruction_budget(uint32_t passes) { return 2'000'000 + uint64_t{passes} * 1'000'000; }

@@ -23,16 +23,8 @@ namespace {
 
 using namespace tx86;
 
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-uint32_t read_ram32(const core::PhysicalMemory& memory, uint32_t addr) {
-  const uint8_t* p = memory.ram() + addr;
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
+using bench::read_ram32;
+using bench::thread_cpu_seconds;
 
 struct JitRun {
   uint64_t retired = 0;

@@ -15,6 +15,8 @@
 using namespace tx86;
 using devices::DebugCon;
 using devices::testing::advance_ns;
+using devices::testing::slurp;
+using devices::testing::temp_path;
 using devices::testing::Script;
 using devices::testing::ScriptBackend;
 
@@ -24,18 +26,6 @@ core::MachineConfig small_config() {
   core::MachineConfig c;
   c.ram_bytes = 1u << 20;
   return c;
-}
-
-std::string temp_path(const char* name) {
-  const char* dir = std::getenv("TX86_TEST_TMP");
-  return std::string(dir ? dir : "/tmp") + "/" + name + "." + std::to_string(::getpid());
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 void put(core::Machine& m, const std::string& s, uint16_t port = 0xE9) {

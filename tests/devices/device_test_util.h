@@ -7,7 +7,11 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <unistd.h>
 
 #include "core/machine.h"
 #include "devices/serial_backend.h"
@@ -65,6 +69,20 @@ class RecordingIntc final : public core::InterruptController {
 
 // Advances virtual time by `ns` (rounded up to whole instructions) and runs
 // the events that came due.
+// A per-process scratch file name (under TX86_TEST_TMP if set).
+inline std::string temp_path(const char* name) {
+  const char* dir = std::getenv("TX86_TEST_TMP");
+  return std::string(dir ? dir : "/tmp") + "/" + name + "." + std::to_string(::getpid());
+}
+
+// A whole file as bytes in a string.
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 inline void advance_ns(core::Machine& m, uint64_t ns) {
   uint64_t target = m.clock().now_ns() + ns;
   m.clock().retire(m.clock().instructions_for_ns(target) - m.clock().retired());

@@ -2,6 +2,7 @@
 // backends, and the stdio backend on a pseudo-terminal (raw mode on while a
 // backend lives, restored on every way out of the process).
 #include "devices/serial_backend.h"
+#include "tests/devices/device_test_util.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -24,20 +25,11 @@
 
 using namespace tx86;
 using devices::make_serial_backend;
+using devices::testing::slurp;
+using devices::testing::temp_path;
 
 namespace {
 
-std::string temp_path(const char* name) {
-  const char* dir = std::getenv("TX86_TEST_TMP");
-  return std::string(dir ? dir : "/tmp") + "/" + name + "." + std::to_string(::getpid());
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string error_of(std::string_view spec) {
   try {
