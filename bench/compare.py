@@ -160,7 +160,7 @@ def profile(tx86, elf, args):
         for name in SECTION_NAMES if word == "all" else GROUPS.get(word, [word]):
             if name not in chosen:
                 chosen.append(name)
-    header = ["section", "insns", "in blocks", "blocks translated", "blocks run", "chained",
+    header = ["section", "insns", "in blocks", "blocks translated", "blocks run", "insns/block", "chained",
               "interp stretches", "invalidations", "faults in blocks", "interpreter ran most"]
     rows = []
     for name in chosen:
@@ -179,7 +179,7 @@ def profile(tx86, elf, args):
         m = re.search(r"most executed:(.*)", st)
         top = " ".join(m.group(1).split()[:4]) if m else "-"
         rows.append([name, f"{total / 1e6:.1f}M", f"{100 * in_blocks / total:.1f}%" if total else "-",
-                     str(num(r"blocks translated\s+(\d+)")), str(run),
+                     str(num(r"blocks translated\s+(\d+)")), str(run), f"{in_blocks / run:.1f}" if run else "-",
                      f"{100 * linked / run:.0f}%" if run else "-", str(num(r"interpreter stretches\s+(\d+)")),
                      str(num(r"invalidations\s+(\d+)")), str(num(r"faults in blocks\s+(\d+)")), top])
         if proc.returncode != 1:

@@ -51,5 +51,7 @@ int main(int argc, char **argv) {
   }
   printf("memcpy seconds=%.6f bytes=%llu\n", best_copy, (unsigned long long)units * bytes);
   printf("memset seconds=%.6f bytes=%llu\n", best_fill, (unsigned long long)units * bytes);
+  free(src);
+  free(dst);
   return sum == 0xFFFFFFFFu; /* uses the results */
 }
