@@ -7,6 +7,9 @@ Boots BENCH_ELF under `TX86 --engine interp` and `--engine jit` with every
 section at SCALE percent (default 1) and checks that tx86 exits with status
 1 (the guest wrote 0 to isa-debug-exit), that every section printed BEGIN
 and END, and that each END checksum equals the native model's (MODEL SCALE).
+Then checks the command line: `sections=crc32,system repeat=2` runs exactly
+those sections twice, and an unknown section name ends with a FATAL line and
+exit status 3.
 """
 import re
 import subprocess
@@ -24,8 +27,8 @@ def model_checksums(model, scale):
     return sums
 
 
-def run_guest(tx86, elf, engine, scale):
-    cmd = [tx86, "--engine", engine, "--kernel", elf, "--append", f"scale={scale} out=e9",
+def run_guest(tx86, elf, engine, scale, extra=""):
+    cmd = [tx86, "--engine", engine, "--kernel", elf, "--append", f"scale={scale} out=e9 {extra}".strip(),
            "--serial", "none", "--debugcon", "stdio", "--debug-exit"]
     print("$ " + " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, capture_output=True, timeout=600)
@@ -61,6 +64,15 @@ def main():
                                 f"the model {checksum} iters {iters}")
         if not re.search(rf"^DONE {len(expected)}$", text, re.M):
             failures.append(f"{engine}: no 'DONE {len(expected)}' line")
+    # Selection and repetition.
+    status, text = run_guest(tx86, elf, "interp", scale, "sections=crc32,system repeat=2")
+    want = ["crc32", "int_ring0", "int_ring3", "port_io", "cr3_reload", "page_fault", "smc"] * 2
+    got = re.findall(r"^END (\S+) ", text, re.M)
+    if status != 1 or got != want or not re.search(r"^DONE 14$", text, re.M):
+        failures.append(f"sections=crc32,system repeat=2: status {status}, sections run {got}")
+    status, text = run_guest(tx86, elf, "interp", scale, "sections=crc32,nosuch")
+    if status != 3 or "FATAL unknown section 'nosuch'" not in text or "BEGIN" in text:
+        failures.append(f"sections=crc32,nosuch: status {status}, expected 3 and a FATAL line before any section")
     for f in failures:
         print("FAIL " + f)
     print(f"bench guest smoke: {len(expected)} sections x 2 engines, {len(failures)} problems")
