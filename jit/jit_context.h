@@ -56,6 +56,7 @@ struct JitContext {
   // (self-modifying code): the block stops after the current instruction.
   bool stop = false;
   uint64_t memory_generation = 0;  // PhysicalMemory::generation() when links were last valid
+  uint64_t bulk_runs = 0;          // REP string executions done in bulk
   std::array<IndirectEntry, kIndirectEntries> indirect{};
 };
 
@@ -76,6 +77,11 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
 // branch completed (EIP at its target or fall-through) and the exit may
 // chain.
 uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
+
+// As exec_insn_thunk for a REP string instruction: `bulk` (emit_string.h)
+// does the execution if it can, else the handler.
+using StringBulkFn = bool (*)(core::interp::ExecContext&, const x86::Insn&);
+uint32_t exec_string_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending, StringBulkFn bulk);
 
 // After an exit whose target is known only at run time (EIP set, clock up
 // to date): kExitChain with chain.next and `current` set from the lookup

@@ -42,6 +42,25 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   return kExitContinue;
 }
 
+uint32_t exec_string_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending, StringBulkFn bulk) {
+  core::interp::ExecContext& x = c->exec;
+  if (pending != 0) c->clock->retire(pending);
+  c->s->eip = bi->eip;
+  x.next_eip = bi->next_eip;
+  if (bulk(x, bi->insn)) {
+    ++c->bulk_runs;
+  } else if (!bi->handler(x, bi->insn)) [[unlikely]] {
+    return kExitFault;
+  }
+  c->s->eip = x.next_eip;
+  c->clock->retire(1);
+  check_memory_map(c);
+  if (x.attention | x.shadow | c->stop) [[unlikely]]
+    return kExitEnd;
+  if (x.next_eip != bi->next_eip) return kExitEnd;
+  return kExitContinue;
+}
+
 uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   core::interp::ExecContext& x = c->exec;
   if (pending != 0) c->clock->retire(pending);
@@ -110,6 +129,7 @@ JitStats JitEngine::stats() const {
   s.blocks_run += s.direct_runs + s.indirect_runs;
   s.chaining = chaining_;
   s.link_epochs = ctx_.chain.epoch - 1;
+  s.bulk_runs = ctx_.bulk_runs;
   if (lockstep_) {
     s.lockstep_blocks = lockstep_->blocks_checked();
     s.lockstep_skipped = lockstep_->blocks_skipped();
