@@ -16,7 +16,7 @@ class Families {
   // One random instruction from the weighted mix; false if it did not fit.
   bool one();
   // POPs whatever is still pushed, so that ESP ends where it started.
-  void balance_stack();
+  void balance_stack() { balance_stack_to(0); }
 
   // generator_arith.cpp
   bool alu();
@@ -49,6 +49,13 @@ class Families {
   bool enter_leave();
   bool arpl();
   bool long_nop();
+
+  // generator_calls.cpp
+  bool call_ret();
+
+  // generator_faults.cpp: one last instruction that may raise an exception
+  // (GeneratorOptions::faults).
+  void last_fault();
   // Copies the defined status flags into a register (PUSHFD+POP or SETcc),
   // so that the end state shows flags that later instructions overwrite.
   void observe_flags();
@@ -68,12 +75,19 @@ class Families {
   void put_prefixes(bool lock, const RmOperand* rm, unsigned width, uint8_t rep = 0);
   // A condition code whose flags are defined, or -1.
   int pick_condition();
+  // POPs model stack entries until `depth` remain.
+  void balance_stack_to(size_t depth);
+  // A POP destination in memory addressed from ESP (SDM Vol. 2, POP: the
+  // address is computed after ESP is incremented by `width`).
+  RmOperand esp_relative_pop_target(unsigned width);
 
   SequenceBuilder& b_;
   Rng& rng_;
   const GeneratorOptions& options_;
   bool in_skip_ = false;  // inside a block a branch may skip (no PUSH/POP, no DF change)
   bool in_frame_ = false; // between ENTER and LEAVE (no PUSH/POP, EBP pinned)
+  bool in_call_ = false;  // in a called body (no nested CALL)
+  size_t stack_floor_ = 0; // model entries a POP may not take (a return address and below)
 };
 
 }  // namespace tx86::oracle

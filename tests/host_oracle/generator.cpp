@@ -65,7 +65,7 @@ bool Families::one() {
       {&Families::mov, 3},         {&Families::push_pop, 4},        {&Families::skip_branch, 3},
       {&Families::xlat, 1},        {&Families::cmpxchg8b, 1},       {&Families::pushad_popad, 1},
       {&Families::self_modify, 2},   {&Families::enter_leave, 2},     {&Families::arpl, 1},
-      {&Families::long_nop, 1},
+      {&Families::long_nop, 1},    {&Families::call_ret, 3},
   };
   unsigned total = 0;
   for (const Entry& e : kMix) total += e.weight;
@@ -103,9 +103,9 @@ void Families::observe_flags() {
             bit(reg8_owner(r)));
 }
 
-void Families::balance_stack() {
+void Families::balance_stack_to(size_t depth) {
   auto& stack = b_.stack();
-  while (!stack.empty()) {
+  while (stack.size() > depth) {
     const unsigned w = stack.back().bytes;
     uint8_t r = b_.pick_reg(w, true);
     b_.begin();
@@ -135,7 +135,7 @@ Sequence generate(uint64_t seed, const GeneratorOptions& options) {
     s.gpr[s.reserved_base] = kDataAddr + 0x80 + rng.below(kScratchBytes - 0x100 + 1);
   }
   s.eflags = 0x202 | (rng.u32() & (kStatusFlags | kFlagDf));
-  s.cpl3 = rng.chance(50);
+  s.cpl3 = rng.chance(50) || options.all_cpl3;
   for (uint8_t& byte : s.data) byte = rng.chance(20) ? static_cast<uint8_t>(rng.interesting(1)) : static_cast<uint8_t>(rng.u32());
 
   SequenceBuilder builder(rng, s);
@@ -145,6 +145,10 @@ Sequence generate(uint64_t seed, const GeneratorOptions& options) {
     while (!families.one()) {
     }
   families.balance_stack();
+  if (options.faults && rng.chance(40)) {
+    families.last_fault();
+    s.may_fault = true;
+  }
   s.undefined_flags = builder.undefined();
   if (s.code.size() > kMaxSequenceBytes || builder.esp() != kStackTop) {
     std::fprintf(stderr, "host_oracle generator: seed %#llx: %zu bytes, ESP %#x\n",

@@ -63,6 +63,8 @@ struct Sequence {
   // images may try to change IF and IOPL. Otherwise CPL 0 and images keep
   // IF=1, IOPL=0 (which a CPL-0 POPF would load).
   bool cpl3 = false;
+  // The last instruction may fault on purpose (GeneratorOptions::faults).
+  bool may_fault = false;
 
   // EFLAGS bits whose final values must agree.
   uint32_t compared_flags() const { return kComparedFlags & ~undefined_flags; }
@@ -74,6 +76,16 @@ struct GeneratorOptions {
   // ARPL (core/priv/descriptor_tables.cpp): on by default since tx86
   // implements it; --with-arpl stays accepted.
   bool arpl = true;
+  // Every sequence at CPL 3 (the ring-3 kernel mode runs nothing else).
+  bool all_cpl3 = false;
+  // Some sequences end in an instruction that may raise an exception (or,
+  // now and then, reads the read-only page): #DE, #UD, #GP from privileged
+  // instructions and INT n, #BP, #OF, #BR, #PF (not present, write to
+  // read-only). For runs that compare exceptions (the ring-3 kernel mode).
+  bool faults = false;
+  // With `faults`: also ADD [page 0], r (a read-modify-write of a not-present
+  // page), where tx86's #PF error code has W=0 and the host CPU's W=1.
+  bool rmw_not_present = false;
 };
 
 // The sequence for `seed` (a pure function of seed and options).

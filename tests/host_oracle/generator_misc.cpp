@@ -282,7 +282,7 @@ bool Families::mov() {
 bool Families::push_pop() {
   if (in_skip_ || in_frame_) return false;
   auto& stack = b_.stack();
-  const bool push = stack.empty() || (b_.stack_bytes() < 64 && rng_.chance(55));
+  const bool push = stack.size() <= stack_floor_ || (b_.stack_bytes() < 64 && rng_.chance(55));
   if (push) {
     const unsigned w = pick_width_wide();
     SequenceBuilder::StackEntry e;
@@ -340,8 +340,8 @@ bool Families::push_pop() {
     b_.put(0x9D);
     b_.finish(w == 4 ? "popfd" : "popf", {0, kStatusFlags, 0}, 0);
     b_.set_df(top.df);
-  } else if (form == 2) {  // 8F /0 m (never ESP-relative: the address would use the new ESP)
-    RmOperand rm = b_.memory_operand(w, true);
+  } else if (form == 2) {  // 8F /0 m
+    RmOperand rm = rng_.chance(30) ? esp_relative_pop_target(w) : b_.memory_operand(w, true);
     b_.begin();
     put_prefixes(false, &rm, w);
     b_.put(0x8F);
@@ -443,7 +443,7 @@ bool Families::pushad_popad() {
   // base to the value it already has, and skipping the ESP slot).
   if (in_skip_ || in_frame_) return false;
   auto& stack = b_.stack();
-  if (!stack.empty() && stack.back().pushad_slot == 7 && rng_.chance(60)) {
+  if (stack.size() > stack_floor_ && stack.back().pushad_slot == 7 && rng_.chance(60)) {
     b_.begin();
     b_.put(0x61);
     b_.finish("popal", {}, b_.writable());

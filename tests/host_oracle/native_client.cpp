@@ -13,7 +13,7 @@ extern char** environ;
 namespace tx86::oracle {
 
 static_assert(sizeof(OracleInput) == 44 + kDataBytes, "OracleInput layout differs from the helper's");
-static_assert(sizeof(OracleOutput) == 44 + kDataBytes, "OracleOutput layout differs from the helper's");
+static_assert(sizeof(OracleOutput) == 56 + kDataBytes, "OracleOutput layout differs from the helper's");
 
 namespace {
 

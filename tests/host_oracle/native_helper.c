@@ -9,9 +9,11 @@
  * whole batch is read before any result is written, so the parent can write a
  * batch and then read its results without deadlock.
  *
- * A sequence that faults (a generator bug: the generator promises sequences
- * that cannot fault) is caught with a signal handler on an alternate stack and
- * reported with its signal and EIP; the helper carries on.
+ * A sequence that faults is caught with a signal handler on an alternate
+ * stack and reported with its signal, the exception the kernel names in the
+ * signal context (trapno, error code, CR2) and the registers at the fault;
+ * the helper carries on. Outside the ring-3 mode's deliberate last
+ * instruction (GeneratorOptions::faults) a fault is a generator bug.
  *
  * On request (OracleInput.trace, one sequence per batch) a sequence runs with
  * TF set and the SIGTRAP handler records the state after every instruction,
@@ -36,7 +38,7 @@
 
 _Static_assert(sizeof(struct OracleInput) == 44 + ORACLE_DATA_BYTES, "OracleInput layout");
 _Static_assert(sizeof(struct OracleStep) == 40, "OracleStep layout");
-_Static_assert(sizeof(struct OracleOutput) == 44 + ORACLE_DATA_BYTES, "OracleOutput layout");
+_Static_assert(sizeof(struct OracleOutput) == 56 + ORACLE_DATA_BYTES, "OracleOutput layout");
 
 struct OracleContext {
   uint32_t in_gpr[8];
@@ -53,7 +55,8 @@ void oracle_exit(void);
 /* Signal plumbing: the handler needs to find its way back to the run loop. */
 static sigjmp_buf fault_return;
 static volatile sig_atomic_t fault_signal;
-static volatile uint32_t fault_eip;
+/* The state the kernel reported with the signal. */
+static struct OracleOutput fault_state;
 
 /* Single-step tracing (a diagnosis aid: the parent asks for it only for a
  * sequence that mismatched). */
@@ -102,7 +105,20 @@ static void on_fault(int sig, siginfo_t* info, void* uctx_void) {
     return;
   }
   fault_signal = sig;
-  fault_eip = (uint32_t)uctx->uc_mcontext.gregs[REG_EIP];
+  const greg_t* g = uctx->uc_mcontext.gregs;
+  fault_state.fault_eip = (uint32_t)g[REG_EIP];
+  fault_state.trapno = (uint32_t)g[REG_TRAPNO];
+  fault_state.error_code = (uint32_t)g[REG_ERR];
+  fault_state.cr2 = (uint32_t)uctx->uc_mcontext.cr2;
+  fault_state.gpr[0] = (uint32_t)g[REG_EAX];
+  fault_state.gpr[1] = (uint32_t)g[REG_ECX];
+  fault_state.gpr[2] = (uint32_t)g[REG_EDX];
+  fault_state.gpr[3] = (uint32_t)g[REG_EBX];
+  fault_state.gpr[4] = (uint32_t)g[REG_UESP];
+  fault_state.gpr[5] = (uint32_t)g[REG_EBP];
+  fault_state.gpr[6] = (uint32_t)g[REG_ESI];
+  fault_state.gpr[7] = (uint32_t)g[REG_EDI];
+  fault_state.eflags = (uint32_t)g[REG_EFL];
   siglongjmp(fault_return, 1);
 }
 
@@ -169,8 +185,8 @@ static void run_one(const struct OracleInput* in, const uint8_t* code, struct Or
     memcpy(out->gpr, ctx.out_gpr, sizeof out->gpr);
     out->eflags = ctx.out_eflags;
   } else {
+    *out = fault_state;
     out->signal = (uint32_t)fault_signal;
-    out->fault_eip = fault_eip;
   }
   tracing = 0;
   memcpy(out->data, (void*)(uintptr_t)ORACLE_DATA_ADDR, ORACLE_DATA_BYTES);
@@ -179,6 +195,9 @@ static void run_one(const struct OracleInput* in, const uint8_t* code, struct Or
 int main(void) {
   map_fixed(ORACLE_CODE_MAP, ORACLE_CODE_MAP_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC);
   map_fixed(ORACLE_DATA_MAP, ORACLE_DATA_MAP_BYTES, PROT_READ | PROT_WRITE);
+  map_fixed(ORACLE_RO_PAGE, 0x1000, PROT_READ | PROT_WRITE);
+  for (uint32_t i = 0; i < 0x1000; ++i) ((uint8_t*)(uintptr_t)ORACLE_RO_PAGE)[i] = ORACLE_RO_BYTE(i);
+  if (mprotect((void*)(uintptr_t)ORACLE_RO_PAGE, 0x1000, PROT_READ) != 0) die("mprotect");
 
   static uint8_t alt_stack[64 * 1024];
   stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack, .ss_flags = 0};

@@ -32,6 +32,12 @@
 #define ORACLE_SCRATCH_BYTES 0x300u    /* [DATA, DATA+SCRATCH): memory operands */
 #define ORACLE_STACK_TOP (ORACLE_DATA_ADDR + ORACLE_DATA_BYTES) /* stack: the rest */
 #define ORACLE_RAM_BYTES (4u << 20)    /* tx86 RAM that covers all of the above */
+/* A read-only page (sequences of the ring-3 mode read it, or fault writing
+ * it) filled with ORACLE_RO_BYTE(offset); mapped read-only natively and by
+ * the ring-3 kernel (guests/tests/oracle_ring3.c). Page 0 is never mapped on
+ * either side (not-present #PF). */
+#define ORACLE_RO_PAGE 0x00220000u
+#define ORACLE_RO_BYTE(i) ((uint8_t)((i) * 37u + 11u))
 
 /* One sequence, parent -> helper; followed by code_bytes bytes of code. */
 struct OracleInput {
@@ -46,6 +52,12 @@ struct OracleInput {
 struct OracleOutput {
   uint32_t signal; /* 0: ran to the end; else the host signal that stopped it */
   uint32_t fault_eip;
+  /* When signal != 0: the CPU exception behind it (the kernel's sigcontext
+   * trapno, err and cr2), and gpr/eflags below are the state it reported
+   * (before a fault, after a trap). */
+  uint32_t trapno;
+  uint32_t error_code;
+  uint32_t cr2;
   uint32_t gpr[8];
   uint32_t eflags;
   uint8_t data[ORACLE_DATA_BYTES];

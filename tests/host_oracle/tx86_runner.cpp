@@ -11,26 +11,31 @@ constexpr uint8_t kHlt = 0xF4;
 // Enough for 24 instructions, their setup and REP iterations many times over.
 constexpr uint64_t kMaxSteps = 20000;
 
-core::MachineConfig config() {
+}  // namespace
+
+core::MachineConfig flat_machine_config() {
   core::MachineConfig c;
   c.ram_bytes = ORACLE_RAM_BYTES;
   c.model = x86::CpuModel::kP6;
   return c;
 }
 
-}  // namespace
-
-Tx86Runner::Tx86Runner() : machine_(config()), interp_(machine_) { machine_.set_log_quiet(true); }
+Tx86Runner::Tx86Runner() : machine_(flat_machine_config()), interp_(machine_) { machine_.set_log_quiet(true); }
 
 void Tx86Runner::load_state(const Sequence& seq) {
-  machine_.reset();
+  const uint8_t hlt[] = {kHlt};
+  load_flat_state(machine_, seq, hlt);
+}
+
+void load_flat_state(core::Machine& machine, const Sequence& seq, std::span<const uint8_t> terminator) {
+  machine.reset();
   std::vector<uint8_t> code(seq.code);
-  code.push_back(kHlt);
-  machine_.memory().load(kCodeAddr, code);
-  machine_.memory().load(kDataAddr, seq.data);
+  code.insert(code.end(), terminator.begin(), terminator.end());
+  machine.memory().load(kCodeAddr, code);
+  machine.memory().load(kDataAddr, seq.data);
 
   using core::SegmentCache;
-  core::CpuState& s = machine_.cpu().s;
+  core::CpuState& s = machine.cpu().s;
   for (int r = 0; r < 8; ++r) s.gpr[r] = seq.gpr[r];
   s.eip = kCodeAddr;
   s.eflags = seq.eflags;
@@ -49,7 +54,7 @@ void Tx86Runner::load_state(const Sequence& seq) {
     c.limit = 0xFFFFFFFFu;
     c.attrs = static_cast<uint16_t>(kFlat | dpl | (code_seg ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData));
   }
-  machine_.cpu().flush_tlb();
+  machine.cpu().flush_tlb();
 }
 
 Tx86Result Tx86Runner::run(const Sequence& seq, DriveMode mode, core::TraceSink* trace) {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "core/interp/interpreter.h"
@@ -29,6 +30,13 @@ struct Tx86Result {
 // what guests use) or Interpreter::step() one instruction at a time (its
 // other entry, and the one that reports exception vectors and traces).
 enum class DriveMode { kRun, kStep };
+
+// The Machine the flat setup needs (ORACLE_RAM_BYTES, a P6).
+core::MachineConfig flat_machine_config();
+// Resets `machine` and loads `seq` in the flat setup (CPL 0, or 3 for
+// Sequence::cpl3) with `terminator` after its code (HLT here; the JIT's
+// random-program test uses JMP $).
+void load_flat_state(core::Machine& machine, const Sequence& seq, std::span<const uint8_t> terminator);
 
 class Tx86Runner {
  public:
