@@ -25,6 +25,7 @@ import argparse
 import glob
 import os
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -39,45 +40,55 @@ SMC_TARGET_US = 0.5      # self-modifying code: under 0.5 us per patch
 REP_TARGET_X = 10.0      # REP string: within 10x of the host's memcpy/memset
 
 
-def cpu_seconds(pid):
-    """CPU time of every thread of pid, from schedstat (ns), or None."""
-    total = 0
-    found = False
-    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            with open(path) as f:
-                total += int(f.read().split()[0])
-                found = True
-        except (OSError, ValueError, IndexError):
-            pass
-    return total / 1e9 if found else None
+class CpuClock:
+    """CPU time of every thread of a process, from /proc/PID/task/*/schedstat
+    (ns). A thread's last value is kept after it exits, so the sum never goes
+    back; the caller polls often (run_timed: every 20 ms) so that little of a
+    short-lived thread's time is lost."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.last = {}
+
+    def seconds(self):
+        for path in glob.glob(f"/proc/{self.pid}/task/*/schedstat"):
+            try:
+                with open(path) as f:
+                    self.last[path] = max(self.last.get(path, 0), int(f.read().split()[0]))
+            except (OSError, ValueError, IndexError):
+                pass
+        return sum(self.last.values()) / 1e9 if self.last else None
 
 
 def run_timed(cmd, timeout):
     """Runs cmd; returns (exit status, [(wall, cpu, line)], stderr text)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, bufsize=0)
+    clock = CpuClock(proc.pid)
     os.set_blocking(proc.stderr.fileno(), False)
     lines, pending, err = [], b"", b""
     deadline = time.monotonic() + timeout
     fd = proc.stdout.fileno()
     while True:
-        chunk = os.read(fd, 65536)
+        ready, _, _ = select.select([fd], [], [], 0.02)
         now = time.monotonic()
-        cpu = cpu_seconds(proc.pid)
+        cpu = clock.seconds()
         try:
             err += proc.stderr.read() or b""
         except (BlockingIOError, TypeError):
             pass
+        if now > deadline:
+            proc.kill()
+            break
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
         if not chunk:
             break
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             lines.append((now, cpu, line.decode("latin-1").rstrip("\r")))
-        if now > deadline:
-            proc.kill()
-            break
     try:
         proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
@@ -160,7 +171,7 @@ def profile(tx86, elf, args):
         for name in SECTION_NAMES if word == "all" else GROUPS.get(word, [word]):
             if name not in chosen:
                 chosen.append(name)
-    header = ["section", "insns", "in blocks", "blocks translated", "blocks run", "chained",
+    header = ["section", "insns", "in blocks", "blocks translated", "blocks run", "insns/block", "chained",
               "interp stretches", "invalidations", "faults in blocks", "interpreter ran most"]
     rows = []
     for name in chosen:
@@ -179,7 +190,7 @@ def profile(tx86, elf, args):
         m = re.search(r"most executed:(.*)", st)
         top = " ".join(m.group(1).split()[:4]) if m else "-"
         rows.append([name, f"{total / 1e6:.1f}M", f"{100 * in_blocks / total:.1f}%" if total else "-",
-                     str(num(r"blocks translated\s+(\d+)")), str(run),
+                     str(num(r"blocks translated\s+(\d+)")), str(run), f"{in_blocks / run:.1f}" if run else "-",
                      f"{100 * linked / run:.0f}%" if run else "-", str(num(r"interpreter stretches\s+(\d+)")),
                      str(num(r"invalidations\s+(\d+)")), str(num(r"faults in blocks\s+(\d+)")), top])
         if proc.returncode != 1:
@@ -329,6 +340,10 @@ def main():
         mips = insns / t_jit / 1e6 if insns and t_jit else None
         vs_q = t_q / t_jit if t_q and t_jit else None
         vs_int = t_int / t_jit if t_int and t_jit else None
+        other = "wall" if key == "cpu" else "cpu"
+        w_jit = jit.median(name, other) if jit else None
+        w_q = q.median(name, other) if q else None
+        vs_q_other = w_q / w_jit if w_q and w_jit else None
         target, met = "-", "-"
         if name.startswith("rep_") and t_jit:
             if not rep_host and os.path.exists(rep_tool):
@@ -350,15 +365,18 @@ def main():
             per = t_jit / sample["iters"] * 1e9
             target = f"<= 0.5x QEMU time ({per:.0f} ns/op)"
             met = "yes" if vs_q >= 1 / SYSTEM_TARGET_X else "no"
-        rows.append([name, group_of[name], fmt_t(t_jit), fmt_t(t_int), fmt_t(t_q), fmt_x(vs_q), fmt_x(vs_int),
+        rows.append([name, group_of[name], fmt_t(t_jit), fmt_t(t_int), fmt_t(t_q), fmt_x(vs_q), fmt_x(vs_q_other),
+                     fmt_x(vs_int),
                      f"{insns / 1e6:.1f}M" if insns else "-", f"{mips:.0f}" if mips else "-", target, met])
 
-    header = ["section", "group", "tx86 jit s", "tx86 interp s", "QEMU s", "QEMU/JIT", "interp/JIT",
+    header = ["section", "group", "tx86 jit s", "tx86 interp s", "QEMU s", "QEMU/JIT",
+              "QEMU/JIT " + ("wall" if key == "cpu" else "cpu"), "interp/JIT",
               "guest insns", "JIT MIPS", "target (measured)", "met"]
     print()
     print_table(header, rows, args.markdown)
     print()
-    print("QEMU/JIT: QEMU's time over the JIT's (above 1: the JIT is faster); interp/JIT likewise.")
+    print(f"Times: {key} time, median of {args.repeat}. QEMU/JIT: QEMU's time over the JIT's (above 1: the JIT")
+    print(f"is faster), also with {'wall' if key == 'cpu' else 'cpu'} time; interp/JIT likewise.")
     print("guest insns: instructions retired in the section (tx86's RDTSC counts them; a REP string")
     print("instruction counts once). JIT MIPS = guest insns / JIT time.")
     if failures:

@@ -26,6 +26,9 @@ class Clock {
   uint64_t instructions_per_second() const { return ips_; }
   uint64_t retired() const { return retired_; }
   void retire(uint64_t n) { retired_ += n; }
+  // The counter itself, for generated code (the JIT) that retires
+  // instructions without calling retire().
+  uint64_t* retired_counter() { return &retired_; }
 
   // Virtual time now, and conversions (exact integer arithmetic, no drift).
   uint64_t now_ns() const { return ns_for_instructions(retired_); }

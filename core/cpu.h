@@ -16,6 +16,7 @@
 // Segmentation: SDM Vol. 3A, 3.4 and 5.3; paging: SDM Vol. 3A, 4.3.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -108,6 +109,20 @@ class Cpu {
   void update_breakpoints();
   uint32_t data_breakpoint_hits = 0;
 
+  // Debug-trap conditions of the instruction running (core/interp/debug.h;
+  // the last two are read by the engine's #DB trap check after it and
+  // cleared before each instruction run with debug checks):
+  // - task_switch_trap: a task switch loaded a TSS whose T flag is set
+  //   (SDM Vol. 3A, 17.3.1.5): #DB with DR6.BT before the new task's first
+  //   instruction. Set by priv::task_switch, consumed by its caller.
+  // - hold_debug_traps: MOV SS / POP SS: this instruction's single-step and
+  //   data-breakpoint traps wait until after the next instruction (6.8.3).
+  // - suppress_single_step: INT n / INT3 / INTO / INT1 delivered and cleared
+  //   TF: no single-step trap for the INT instruction itself (17.3.1.4).
+  bool task_switch_trap = false;
+  bool hold_debug_traps = false;
+  bool suppress_single_step = false;
+
   // --- segmented accesses (segment checks, then linear) ------------------
   template <typename T>
   bool read(unsigned seg, uint32_t offset, T& out) {
@@ -185,6 +200,23 @@ class Cpu {
 
   // Counters.
   uint64_t tlb_misses() const { return tlb_misses_; }
+
+  // Where the JIT's inline TLB hit path (jit/emit_memory.cpp) finds the
+  // TLB: byte offsets from &s of the set a privilege class uses and of the
+  // memory generation the TLB was filled at, and the entry layout. Read-only.
+  struct TlbLayout {
+    int32_t set_offset = 0;
+    int32_t generation_offset = 0;
+    uint32_t entry_size = 0, entries = 0;
+    uint32_t read_tag = 0, write_tag = 0, addend = 0;
+  };
+  TlbLayout tlb_layout(bool user) const {
+    const auto from_s = [this](const void* p) {
+      return static_cast<int32_t>(static_cast<const char*>(p) - reinterpret_cast<const char*>(&s));
+    };
+    return TlbLayout{from_s(&tlb_[user ? 1 : 0][0]), from_s(&tlb_generation_), sizeof(TlbEntry), kTlbEntries,
+                     offsetof(TlbEntry, read_tag), offsetof(TlbEntry, write_tag), offsetof(TlbEntry, addend)};
+  }
 
  private:
   struct TlbEntry {

@@ -82,10 +82,20 @@ struct CpuState {
   bool halted = false;            // HLT executed, waiting for an interrupt
   bool interrupt_shadow = false;  // after STI / MOV SS / POP SS: no interrupt
                                   // before the next instruction (SDM Vol. 3A, 6.8.3)
+  // DR6 bits (BS, B0-B3) of debug traps raised by a MOV SS / POP SS, held
+  // until after the next instruction (SDM Vol. 3A, 6.8.3).
+  uint32_t held_debug_traps = 0;
 
   // MSR-backed state kept with the registers so that snapshots see it.
   uint64_t tsc_offset = 0;
   uint32_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
+  // P6 performance monitoring (core/priv/perf_counters.h): PerfEvtSel0/1
+  // and the 40-bit PerfCtr0/1, brought up to date lazily from the clock
+  // (pmc_clock: retired count at the last update, pmc_cpl: CPL since then).
+  uint32_t perfevtsel[2] = {};
+  uint64_t perfctr[2] = {};
+  uint64_t pmc_clock = 0;
+  uint8_t pmc_cpl = 0;
 
   // --- convenient views -------------------------------------------------
   uint16_t ip() const { return static_cast<uint16_t>(eip); }

@@ -65,10 +65,25 @@ struct BlockInsn {
 struct JitContext;
 using BlockFn = uint32_t (*)(JitContext*);
 
+struct Block;
+// A direct exit of a block: a target EIP known at translation (branch
+// target or fall-through). The chain stub emitted there (jit/emit_chain.h)
+// goes straight on to `entry` while `epoch` is the engine's link epoch and
+// the target fits before the deadline; otherwise it returns to the
+// dispatcher, which (re)links the slot. Patching a link is writing the slot;
+// unlinking is bumping the epoch (every link dies at once).
+struct ChainSlot {
+  BlockFn entry = nullptr;
+  const Block* block = nullptr;
+  uint64_t epoch = 0;  // 0: never linked
+  uint64_t count = 0;  // the target's instructions
+};
+
 enum BlockExit : uint32_t {
   kExitContinue = 0,  // (per instruction) go on with the next one
   kExitEnd = 1,       // the block ran to its end or stopped after an instruction
   kExitFault = 2,     // an instruction faulted: cpu.fault set, EIP at it, state as the interpreter has it
+  kExitChain = 3,     // the block ended and JitContext::chain.next is the next one to run (emit_chain.h)
 };
 
 struct Block {
@@ -85,10 +100,8 @@ struct Block {
   // The dispatcher may go straight on to a successor (chaining) only after a
   // plain fall-through or near branch: see JitEngine.
   bool linkable = false;
-  // Successor links: valid while link_epoch is the engine's link epoch.
-  uint64_t link_epoch = 0;
-  uint32_t link_eip[2] = {};
-  Block* link[2] = {};
+  // Direct exits patched by the engine while the block may be running.
+  mutable ChainSlot exits[2];
 };
 
 }  // namespace tx86::jit

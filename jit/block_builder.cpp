@@ -2,12 +2,14 @@
 #include "jit/block_builder.h"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/interp/handler_table.h"
 #include "frontend-x86/decoder.h"
+#include "jit/emit_memory.h"
 #include "jit/jit_context.h"
 #include "jit/jit_table.h"
 
@@ -24,18 +26,34 @@ namespace {
 constexpr uint16_t kEndAttrs = x86::kAttrBranch | x86::kAttrEndsBlock | x86::kAttrPrivileged |
                                x86::kAttrIoSensitive | x86::kAttrSensitive;
 
-void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state, uint64_t* retired) {
+// Whether an inline instruction may still fault (a memory operand or the
+// stack): every flag is then live before it (the exception pushes FLAGS).
+bool may_fault(const x86::Insn& i) {
+  return accesses_memory(i) || i.mnemonic == x86::Mnemonic::kPush || i.mnemonic == x86::Mnemonic::kPop;
+}
+
+// Whether an inline instruction may store to memory (and so stop the block
+// after it, emit_stop_check).
+bool may_store(const x86::Insn& i) {
+  if (i.mnemonic == x86::Mnemonic::kPush) return true;
+  if (i.mnemonic == x86::Mnemonic::kCmp || i.mnemonic == x86::Mnemonic::kTest) return false;
+  return i.num_operands >= 1 && i.ops[0].kind == x86::OperandKind::kMem;
+}
+
+void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   asmjit::CodeHolder code;
   code.init(rt.environment());
   ax::Assembler a(&code);
   Label exit = a.newLabel();
-  // Prologue: rbx and r12 are callee-saved; after their pushes and 8 more
-  // bytes the stack is 16-byte aligned for the calls.
+  // Prologue: rbx and r12-r15 are callee-saved; after their five pushes
+  // the stack is 16-byte aligned for the calls.
   a.push(ax::rbx);
   a.push(ax::r12);
-  a.sub(ax::rsp, 8);
+  a.push(ax::r13);
+  a.push(ax::r14);
+  a.push(ax::r15);
   a.mov(ax::rbx, ax::rdi);
-  a.mov(ax::r12, imm(reinterpret_cast<uint64_t>(state)));
+  a.mov(ax::r12, imm(reinterpret_cast<uint64_t>(&cpu.s)));
   const JitTable& table = jit_table();
   // Backward liveness of the arithmetic flags: everything is live at the
   // block's end (the next block, an interrupt or an exception may read
@@ -44,12 +62,16 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state, uint64_t* ret
   std::vector<uint32_t> live_after(b.count);
   uint32_t live = x86::kArithFlags;
   for (size_t k = b.count; k-- > 0;) {
-    live_after[k] = live;
     const x86::Insn& i = b.insns[k].insn;
-    if (table.inlines(i)) live = (live & ~i.flags_written) | (i.flags_read & x86::kArithFlags);
+    // A store may rewrite this block's code: the block then stops right
+    // after the instruction, and every flag is visible.
+    if (may_store(i)) live = x86::kArithFlags;
+    live_after[k] = live;
+    if (table.inlines(i) && !may_fault(i)) live = (live & ~i.flags_written) | (i.flags_read & x86::kArithFlags);
     else live = x86::kArithFlags;
   }
-  EmitEnv env{a, exit, b, 0, 0, 0, retired};
+  std::vector<std::function<void()>> cold;
+  EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, memory_generation_address(cpu.memory())};
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
     env.flags_live_after = live_after[k];
@@ -58,10 +80,18 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::CpuState* state, uint64_t* ret
   if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);
   a.mov(ax::eax, kExitEnd);
   a.bind(exit);
-  a.add(ax::rsp, 8);
+  a.pop(ax::r15);
+  a.pop(ax::r14);
+  a.pop(ax::r13);
   a.pop(ax::r12);
   a.pop(ax::rbx);
   a.ret();
+  // Slow paths and early exits, out of the straight-line code. They may
+  // add more (none do today); run them in order.
+  for (size_t k = 0; k < cold.size(); ++k) {
+    const std::function<void()> f = cold[k];
+    f();
+  }
   BlockFn fn = nullptr;
   if (rt.add(&fn, &code) != asmjit::kErrorOk) throw std::runtime_error("jit: AsmJit could not place a block in host memory");
   b.entry = fn;
@@ -116,7 +146,7 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   const uint16_t last = b->insns[b->count - 1].insn.attrs;
   b->linkable = (last & (x86::kAttrPrivileged | x86::kAttrIoSensitive | x86::kAttrSensitive)) == 0 &&
                 (!(last & x86::kAttrEndsBlock) || (last & x86::kAttrBranch));
-  emit(*b, rt, &cpu.s, retired);
+  emit(*b, rt, cpu, retired);
   return b;
 }
 

@@ -1,11 +1,14 @@
-// Inline emitters for the integer ALU on registers (SDM Vol. 2: ADD, SUB,
-// AND, OR, XOR, CMP, TEST, INC, DEC, NOT, NEG), register or immediate source. The host
-// instruction of the same name and width computes the same result and the
-// same CF, PF, ZF, SF and OF (PF from the low byte on both); AF too for the
-// arithmetic ones. For the logic ops AF is undefined on the host, and the
-// interpreter clears it (core/semantics/alu.h), so it is cleared here. INC
-// and DEC keep CF. Flags are captured with PUSHFQ only when some of them are
-// live after the instruction (EmitEnv::flags_live_after).
+// Inline emitters for the integer ALU (SDM Vol. 2: ADD, SUB, AND, OR, XOR,
+// CMP, TEST, INC, DEC, NOT, NEG) on registers and memory (emit_memory.h),
+// with a register, immediate or memory source. The host instruction of the
+// same name and width computes the same result and the same CF, PF, ZF, SF
+// and OF (PF from the low byte on both); AF too for the arithmetic ones. For
+// the logic ops AF is undefined on the host, and the interpreter clears it
+// (core/semantics/alu.h), so it is cleared here. INC and DEC keep CF. Flags
+// are captured with PUSHFQ only when some of them are live after the
+// instruction (EmitEnv::flags_live_after), and written to the guest EFLAGS
+// only after the store, so that a faulting store changes nothing.
+#include "jit/emit_memory.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
 
@@ -13,21 +16,26 @@ namespace tx86::jit {
 
 namespace ax = asmjit::x86;
 using x86::Mnemonic;
+using x86::OperandKind;
 
 namespace {
 
 bool width_ok(unsigned w) { return w == 1 || w == 2 || w == 4; }
 
+bool unary(Mnemonic m) {
+  return m == Mnemonic::kInc || m == Mnemonic::kDec || m == Mnemonic::kNot || m == Mnemonic::kNeg;
+}
+
 bool alu_inlines(const x86::Insn& i) {
   if (i.prefixes & x86::kPrefixLock) return false;
   const x86::Operand& d = i.ops[0];
-  if (d.kind != x86::OperandKind::kReg || !width_ok(d.size)) return false;
-  if (i.mnemonic == Mnemonic::kInc || i.mnemonic == Mnemonic::kDec || i.mnemonic == Mnemonic::kNot ||
-      i.mnemonic == Mnemonic::kNeg)
-    return i.num_operands == 1;
+  if ((d.kind != OperandKind::kReg && d.kind != OperandKind::kMem) || !width_ok(d.size)) return false;
+  if (unary(i.mnemonic)) return i.num_operands == 1;
   const x86::Operand& s = i.ops[1];
-  return i.num_operands == 2 &&
-         ((s.kind == x86::OperandKind::kReg && s.size == d.size) || s.kind == x86::OperandKind::kImm);
+  if (i.num_operands != 2) return false;
+  if (s.kind == OperandKind::kImm) return true;
+  if (s.kind == OperandKind::kReg) return s.size == d.size;
+  return s.kind == OperandKind::kMem && d.kind == OperandKind::kReg && s.size == d.size;
 }
 
 void emit_alu(EmitEnv& env, const BlockInsn& bi) {
@@ -37,54 +45,65 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     return;
   }
   ax::Assembler& a = env.a;
-  const unsigned w = i.ops[0].size;
+  const x86::Operand& d = i.ops[0];
+  const unsigned w = d.size;
   const ax::Gp r = scratch(w);
-  const asmjit::Operand_ dst = reg_mem(i.ops[0].reg, w);
-  a.mov(r, reg_mem(i.ops[0].reg, w));
+  const ax::Gp src = scratch2(w);
+  const bool dst_mem = d.kind == OperandKind::kMem;
+  // The operands: destination in eax, source in ecx.
+  if (!unary(i.mnemonic) && i.ops[1].kind == OperandKind::kMem) {
+    emit_effective_address(a, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w);
+    a.mov(ax::ecx, ax::eax);
+    a.mov(r, reg_mem(d.reg, w));
+  } else {
+    if (dst_mem) {
+      emit_effective_address(a, i, ax::edx);
+      emit_load(env, bi, i.mem.seg, w);
+    } else {
+      a.mov(r, reg_mem(d.reg, w));
+    }
+    if (!unary(i.mnemonic)) {
+      const x86::Operand& s = i.ops[1];
+      if (s.kind == OperandKind::kReg) a.mov(src, reg_mem(s.reg, w));
+      else a.mov(src, asmjit::imm(s.imm & width_mask(w)));
+    }
+  }
   bool writes_back = true;
   bool logic = false;
-  if (i.mnemonic == Mnemonic::kInc) {
-    a.inc(r);
-  } else if (i.mnemonic == Mnemonic::kDec) {
-    a.dec(r);
-  } else if (i.mnemonic == Mnemonic::kNot) {
-    a.not_(r);  // no flags (flags_written is 0)
-  } else if (i.mnemonic == Mnemonic::kNeg) {
-    a.neg(r);  // 0 - r: CF = (r != 0), the rest as SUB
-  } else {
-    const x86::Operand& s = i.ops[1];
-    const uint32_t mask = w == 1 ? 0xFFu : w == 2 ? 0xFFFFu : 0xFFFFFFFFu;
-    // The source in ecx/cx/cl, or an immediate of the destination's width.
-    const ax::Gp src = w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
-    if (s.kind == x86::OperandKind::kReg) a.mov(src, reg_mem(s.reg, w));
-    else a.mov(src, asmjit::imm(s.imm & mask));
-    switch (i.mnemonic) {
-      case Mnemonic::kAdd: a.add(r, src); break;
-      case Mnemonic::kSub: a.sub(r, src); break;
-      case Mnemonic::kCmp: a.cmp(r, src); writes_back = false; break;
-      case Mnemonic::kAnd: a.and_(r, src); logic = true; break;
-      case Mnemonic::kOr: a.or_(r, src); logic = true; break;
-      case Mnemonic::kXor: a.xor_(r, src); logic = true; break;
-      case Mnemonic::kTest: a.test(r, src); logic = true; writes_back = false; break;
-      default: break;
-    }
+  switch (i.mnemonic) {
+    case Mnemonic::kInc: a.inc(r); break;
+    case Mnemonic::kDec: a.dec(r); break;
+    case Mnemonic::kNot: a.not_(r); break;  // no flags (flags_written is 0)
+    case Mnemonic::kNeg: a.neg(r); break;   // 0 - r: CF = (r != 0), the rest as SUB
+    case Mnemonic::kAdd: a.add(r, src); break;
+    case Mnemonic::kSub: a.sub(r, src); break;
+    case Mnemonic::kCmp: a.cmp(r, src); writes_back = false; break;
+    case Mnemonic::kAnd: a.and_(r, src); logic = true; break;
+    case Mnemonic::kOr: a.or_(r, src); logic = true; break;
+    case Mnemonic::kXor: a.xor_(r, src); logic = true; break;
+    case Mnemonic::kTest: a.test(r, src); logic = true; writes_back = false; break;
+    default: break;
   }
   // Flags this instruction writes that something may still read.
   const uint32_t written = i.flags_written & x86::kArithFlags;
   const uint32_t live = written & env.flags_live_after;
   if (live != 0) {
-    const uint32_t from_host = logic ? (written & ~uint32_t(x86::kAF)) : written;
     a.pushfq();
-    a.pop(ax::rcx);
-    a.and_(ax::ecx, from_host);
-    a.mov(ax::edx, eflags_mem());
-    a.and_(ax::edx, ~written);
-    a.or_(ax::edx, ax::ecx);
-    a.mov(eflags_mem(), ax::edx);
+    a.pop(ax::r13);
   }
-  if (writes_back) a.mov(reg_mem(i.ops[0].reg, w), r);
-  (void)dst;
+  if (writes_back) {
+    if (dst_mem) {
+      a.mov(ax::ecx, ax::eax);
+      emit_effective_address(a, i, ax::edx);
+      emit_store(env, bi, i.mem.seg, w);
+    } else {
+      a.mov(reg_mem(d.reg, w), r);
+    }
+  }
+  if (live != 0) emit_merge_flags(a, written, logic ? (written & ~uint32_t(x86::kAF)) : written);
   ++env.pending;
+  if (writes_back && dst_mem) emit_stop_check(env, bi);
 }
 
 }  // namespace

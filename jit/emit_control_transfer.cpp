@@ -1,11 +1,18 @@
-// Inline emitters for near relative branches (SDM Vol. 2, Jcc and JMP rel8/
-// rel16/rel32). They end their block: the condition is computed from the
-// guest EFLAGS with integer tests (POPFQ would be slower), EIP and the
-// clock are set inline, and the block returns to the dispatcher, which
-// follows its successor links. A target beyond the CS limit raises #GP(0)
-// exactly as the interpreter does, by calling its handler on that path.
+// Inline emitters for near branches (SDM Vol. 2: Jcc, JMP, JCXZ/JECXZ,
+// LOOP/LOOPE/LOOPNE, CALL, RET). They end their block. Jcc, JMP rel, JCXZ
+// and LOOPcc are inline: the condition is computed from the guest EFLAGS
+// with integer tests (POPFQ would be slower), EIP, ECX and the clock are set
+// inline, and both outcomes leave through direct chain exits (emit_chain.h:
+// slot 0 the target, slot 1 the fall-through). A target beyond the CS limit
+// raises #GP(0) exactly as the interpreter does, by calling its handler on
+// that path (state untouched: LOOP's count is written only on the other
+// paths). CALL and RET run their handler (stack accesses, exact #SS/#GP/#PF)
+// and then chain: CALL rel through a direct exit, RET and the r/m forms
+// through the lookup table.
 #include <cstddef>
 
+#include "jit/emit_chain.h"
+#include "jit/emit_string.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
 
@@ -34,8 +41,7 @@ void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
   a.jb(fault);
   env.pending = pending + 1;
   emit_retire(env, target);
-  a.mov(ax::eax, kExitEnd);
-  a.jmp(env.exit);
+  emit_direct_exit(env, env.block.exits[0]);
   // Beyond the limit: the handler raises #GP(0) with the state untouched.
   a.bind(fault);
   env.pending = pending;
@@ -81,18 +87,88 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   else a.jnz(taken);
   env.pending = pending + 1;
   emit_retire(env, bi.next_eip);
-  a.mov(ax::eax, kExitEnd);
-  a.jmp(env.exit);
+  emit_direct_exit(env, env.block.exits[1]);
   a.bind(taken);
   emit_taken(env, bi, pending);
 }
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
   if (!branch_inlines(bi.insn)) {
-    emit_call_handler(env, bi);
+    // JMP r/m: the handler reads the target (may fault), then the table.
+    emit_branch_handler(env, bi);
+    emit_indirect_exit(env);
     return;
   }
   emit_taken(env, bi, env.pending);
+}
+
+constexpr int32_t kEcx = static_cast<int32_t>(offsetof(core::CpuState, gpr) + 4 * x86::kEcx);
+
+// JCXZ/JECXZ (count register by address size) and LOOP/LOOPE/LOOPNE: the
+// count is decremented in ecx and written back only on the paths that do
+// not fault.
+template <int kind>  // 0 LOOP, 1 LOOPE, 2 LOOPNE, 3 JCXZ
+void emit_loop(EmitEnv& env, const BlockInsn& bi) {
+  if (!branch_inlines(bi.insn)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const uint32_t pending = env.pending;
+  const bool a16 = bi.insn.addrsize == 2;
+  asmjit::Label not_taken = a.newLabel();
+  if (a16) a.movzx(ax::ecx, ax::word_ptr(ax::r12, kEcx));
+  else a.mov(ax::ecx, ax::dword_ptr(ax::r12, kEcx));
+  if (kind == 3) {
+    a.test(ax::ecx, ax::ecx);
+    a.jnz(not_taken);
+  } else {
+    a.sub(ax::ecx, 1);
+    if (a16) a.and_(ax::ecx, 0xFFFF);
+    a.jz(not_taken);
+    if (kind != 0) {
+      a.test(eflags_mem(), x86::kZF);
+      if (kind == 1) a.jz(not_taken);
+      else a.jnz(not_taken);
+    }
+  }
+  auto store_count = [&] {
+    if (kind == 3) return;
+    if (a16) a.mov(ax::word_ptr(ax::r12, kEcx), ax::cx);
+    else a.mov(ax::dword_ptr(ax::r12, kEcx), ax::ecx);
+  };
+  // Taken: the CS limit first (a fault leaves the count as it was).
+  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
+  const uint32_t target = bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
+  asmjit::Label fault = a.newLabel();
+  a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
+  a.jb(fault);
+  store_count();
+  env.pending = pending + 1;
+  emit_retire(env, target);
+  emit_direct_exit(env, env.block.exits[0]);
+  a.bind(not_taken);
+  store_count();
+  env.pending = pending + 1;
+  emit_retire(env, bi.next_eip);
+  emit_direct_exit(env, env.block.exits[1]);
+  a.bind(fault);
+  env.pending = pending;
+  emit_call_handler(env, bi);  // raises #GP(0)
+  a.mov(ax::eax, kExitEnd);
+  a.jmp(env.exit);
+}
+
+void emit_call(EmitEnv& env, const BlockInsn& bi) {
+  emit_branch_handler(env, bi);
+  // After the handler EIP is the target: a constant for CALL rel.
+  if (branch_inlines(bi.insn)) emit_direct_exit(env, env.block.exits[0]);
+  else emit_indirect_exit(env);
+}
+
+void emit_ret(EmitEnv& env, const BlockInsn& bi) {
+  emit_branch_handler(env, bi);
+  emit_indirect_exit(env);
 }
 
 }  // namespace
@@ -103,6 +179,13 @@ void register_control_transfer(JitTable& t) {
                      Mnemonic::kJl, Mnemonic::kJge, Mnemonic::kJle, Mnemonic::kJg})
     t.set(m, emit_jcc, nullptr);  // nullptr: may fault (#GP), so flags stay live before it
   t.set(Mnemonic::kJmp, emit_jmp, nullptr);
+  t.set(Mnemonic::kLoop, emit_loop<0>, nullptr);
+  t.set(Mnemonic::kLoope, emit_loop<1>, nullptr);
+  t.set(Mnemonic::kLoopne, emit_loop<2>, nullptr);
+  t.set(Mnemonic::kJcxz, emit_loop<3>, nullptr);
+  t.set(Mnemonic::kCall, emit_call, nullptr);
+  t.set(Mnemonic::kRet, emit_ret, nullptr);
+  register_string(t);  // until jit_table.cpp calls it with the other groups
 }
 
 }  // namespace tx86::jit

@@ -1,25 +1,35 @@
-// Inline emitters for data transfer (SDM Vol. 2, MOV): MOV between general
-// registers and MOV of an immediate into one. They cannot fault and touch no
-// flags, so they are plain loads and stores on the CpuState (r12). Every
-// other MOV form calls the interpreter handler.
+// Inline emitters for data transfer (SDM Vol. 2: MOV, MOVZX, MOVSX, LEA,
+// XCHG) between general registers, immediates and memory (emit_memory.h,
+// including the moffs forms of MOV). None touches the flags. Segment,
+// control and debug register forms call the interpreter handler. XCHG with
+// memory stores first and writes the register after, as the interpreter
+// does, so that a faulting store changes nothing.
 #include <cstddef>
 
 #include "core/cpu_state.h"
+#include "jit/emit_memory.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
 
 namespace tx86::jit {
 
 namespace ax = asmjit::x86;
+using x86::Mnemonic;
+using x86::OperandKind;
 
 namespace {
 
+bool width_ok(unsigned w) { return w == 1 || w == 2 || w == 4; }
+bool gpr_or_mem(const x86::Operand& o) { return o.kind == OperandKind::kReg || o.kind == OperandKind::kMem; }
+
 bool mov_inlines(const x86::Insn& i) {
+  if (i.num_operands != 2 || (i.prefixes & x86::kPrefixLock)) return false;
   const x86::Operand& d = i.ops[0];
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
-  return i.num_operands == 2 && d.kind == x86::OperandKind::kReg && (w == 1 || w == 2 || w == 4) && s.size == w &&
-         (s.kind == x86::OperandKind::kReg || s.kind == x86::OperandKind::kImm);
+  if (!width_ok(w) || s.size != w || !gpr_or_mem(d)) return false;
+  if (s.kind == OperandKind::kImm) return true;
+  return gpr_or_mem(s) && !(d.kind == OperandKind::kMem && s.kind == OperandKind::kMem);
 }
 
 void emit_mov(EmitEnv& env, const BlockInsn& bi) {
@@ -32,18 +42,121 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
   ax::Assembler& a = env.a;
-  if (s.kind == x86::OperandKind::kImm) {
-    const uint32_t v = w == 1 ? (s.imm & 0xFF) : w == 2 ? (s.imm & 0xFFFF) : s.imm;
-    a.mov(reg_mem(d.reg, w), asmjit::imm(v));
-  } else {
-    a.mov(scratch(w), reg_mem(s.reg, w));
-    a.mov(reg_mem(d.reg, w), scratch(w));
+  if (d.kind == OperandKind::kReg) {
+    if (s.kind == OperandKind::kImm) {
+      a.mov(reg_mem(d.reg, w), asmjit::imm(s.imm & width_mask(w)));
+    } else if (s.kind == OperandKind::kReg) {
+      a.mov(scratch(w), reg_mem(s.reg, w));
+      a.mov(reg_mem(d.reg, w), scratch(w));
+    } else {
+      emit_effective_address(a, i, ax::edx);
+      emit_load(env, bi, i.mem.seg, w);
+      a.mov(reg_mem(d.reg, w), scratch(w));
+    }
+    ++env.pending;
+    return;
   }
+  if (s.kind == OperandKind::kImm) a.mov(ax::ecx, s.imm & width_mask(w));
+  else a.mov(scratch2(w), reg_mem(s.reg, w));
+  emit_effective_address(a, i, ax::edx);
+  emit_store(env, bi, i.mem.seg, w);
   ++env.pending;
+  emit_stop_check(env, bi);
+}
+
+// MOVZX / MOVSX r16/r32, r/m8 / r/m16.
+bool extend_inlines(const x86::Insn& i) {
+  const x86::Operand& d = i.ops[0];
+  const x86::Operand& s = i.ops[1];
+  return i.num_operands == 2 && d.kind == OperandKind::kReg && (d.size == 2 || d.size == 4) && gpr_or_mem(s) &&
+         (s.size == 1 || s.size == 2) && !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_extend(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!extend_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const x86::Operand& d = i.ops[0];
+  const x86::Operand& s = i.ops[1];
+  const bool sign = i.mnemonic == Mnemonic::kMovsx;
+  if (s.kind == OperandKind::kMem) {
+    emit_effective_address(a, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, s.size);
+    if (sign) a.movsx(ax::eax, scratch(s.size));
+  } else if (sign) {
+    a.movsx(ax::eax, reg_mem(s.reg, s.size));
+  } else {
+    a.movzx(ax::eax, reg_mem(s.reg, s.size));
+  }
+  a.mov(reg_mem(d.reg, d.size), scratch(d.size));
+  ++env.pending;
+}
+
+bool lea_inlines(const x86::Insn& i) {
+  return i.num_operands == 2 && i.ops[0].kind == OperandKind::kReg && (i.ops[0].size == 2 || i.ops[0].size == 4) &&
+         i.ops[1].kind == OperandKind::kMem && !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_lea(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!lea_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  emit_effective_address(env.a, i, ax::eax);
+  env.a.mov(reg_mem(i.ops[0].reg, i.ops[0].size), scratch(i.ops[0].size));
+  ++env.pending;
+}
+
+// XCHG r/m, r (and the 90+r forms). LOCK (implicit with memory anyway)
+// changes nothing for one CPU.
+bool xchg_inlines(const x86::Insn& i) {
+  const x86::Operand& d = i.ops[0];
+  const x86::Operand& s = i.ops[1];
+  return i.num_operands == 2 && width_ok(d.size) && s.size == d.size && gpr_or_mem(d) &&
+         s.kind == OperandKind::kReg && !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_xchg(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!xchg_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const x86::Operand& d = i.ops[0];
+  const x86::Operand& s = i.ops[1];
+  const unsigned w = d.size;
+  if (d.kind == OperandKind::kReg) {
+    a.mov(scratch(w), reg_mem(d.reg, w));
+    a.mov(scratch2(w), reg_mem(s.reg, w));
+    a.mov(reg_mem(s.reg, w), scratch(w));
+    a.mov(reg_mem(d.reg, w), scratch2(w));
+    ++env.pending;
+    return;
+  }
+  emit_effective_address(a, i, ax::edx);
+  emit_load(env, bi, i.mem.seg, w);
+  a.mov(ax::r14d, ax::eax);  // survives the store's slow path
+  a.mov(scratch2(w), reg_mem(s.reg, w));
+  emit_effective_address(a, i, ax::edx);
+  emit_store(env, bi, i.mem.seg, w);
+  a.mov(reg_mem(s.reg, w), w == 1 ? ax::Gp(ax::r14b) : w == 2 ? ax::Gp(ax::r14w) : ax::Gp(ax::r14d));
+  ++env.pending;
+  emit_stop_check(env, bi);
 }
 
 }  // namespace
 
-void register_data_transfer(JitTable& t) { t.set(x86::Mnemonic::kMov, emit_mov, mov_inlines); }
+void register_data_transfer(JitTable& t) {
+  t.set(Mnemonic::kMov, emit_mov, mov_inlines);
+  t.set(Mnemonic::kMovzx, emit_extend, extend_inlines);
+  t.set(Mnemonic::kMovsx, emit_extend, extend_inlines);
+  t.set(Mnemonic::kLea, emit_lea, lea_inlines);
+  t.set(Mnemonic::kXchg, emit_xchg, xchg_inlines);
+}
 
 }  // namespace tx86::jit

@@ -34,4 +34,44 @@ inline asmjit::x86::Gp scratch(unsigned w) {
   return w == 1 ? ax::Gp(ax::al) : w == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
 }
 
+// ecx / cx / cl.
+inline asmjit::x86::Gp scratch2(unsigned w) {
+  namespace ax = asmjit::x86;
+  return w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
+}
+
+inline uint32_t width_mask(unsigned w) { return w == 1 ? 0xFFu : w == 2 ? 0xFFFFu : 0xFFFFFFFFu; }
+
+// Guest EFLAGS := (EFLAGS & ~written) | (r13d & from_host): r13 holds the
+// host flags an instruction produced (PUSHFQ; POP r13), `from_host` the ones
+// of them that equal the guest's (the rest of `written` become 0).
+inline void emit_merge_flags(asmjit::x86::Assembler& a, uint32_t written, uint32_t from_host) {
+  namespace ax = asmjit::x86;
+  a.and_(ax::r13d, from_host);
+  a.and_(eflags_mem(), ~written);
+  a.or_(eflags_mem(), ax::r13d);
+}
+
+// Host flags := the guest's condition `cc` (SDM Vol. 1, B.1) from the guest
+// EFLAGS, so that the host Jcc/SETcc/CMOVcc of the same code tests it: OF
+// through ADD AL,7Fh (0x7F + 1 overflows), then SF ZF AF PF CF through SAHF
+// (which keeps OF). Clobbers eax and ecx.
+inline void emit_guest_condition(asmjit::x86::Assembler& a, unsigned cc) {
+  namespace ax = asmjit::x86;
+  const unsigned group = (cc & 0xF) >> 1;
+  const bool needs_of = group == 0 || group == 6 || group == 7;
+  const bool needs_low = group != 0;
+  a.mov(ax::ecx, eflags_mem());
+  if (needs_of) {
+    a.mov(ax::eax, ax::ecx);
+    a.shr(ax::eax, 11);
+    a.and_(ax::eax, 1);
+    a.add(ax::al, 0x7F);
+  }
+  if (needs_low) {
+    a.mov(ax::ah, ax::cl);
+    a.sahf();
+  }
+}
+
 }  // namespace tx86::jit

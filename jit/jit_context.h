@@ -1,8 +1,10 @@
 // What emitted code works with at run time: the interpreter's ExecContext
 // (handlers take it), the CPU state and clock, the block running and its stop
-// flag. One per JitEngine; rbx points at it inside generated code.
+// flag, and the chaining state. One per JitEngine; rbx points at it inside
+// generated code.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "core/clock.h"
@@ -11,7 +13,41 @@
 
 namespace tx86::jit {
 
+// What chain stubs read and write (jit/emit_chain.h). First member of
+// JitContext, so that generated code addresses it at rbx + offsetof(ChainState, x)
+// (JitContext itself is not standard-layout; JitEngine checks the offset).
+struct ChainState {
+  // Links are valid while made in this epoch. Bumped (every link and
+  // lookup entry dies at once) by the translation cache on invalidation and
+  // flush and by the engine whenever the mapping, CS, the mode or the
+  // memory map may have changed.
+  uint64_t epoch = 1;
+  // A block may be entered through a link only if retired + its count <=
+  // deadline (the next scheduler event or the budget: the interpreter's
+  // boundaries). 0 while chaining is off (lockstep compares single blocks).
+  uint64_t deadline = 0;
+  // Set by a direct exit's stub when its link was missing or stale, for the
+  // dispatcher to patch.
+  ChainSlot* missed = nullptr;
+  // The block to run next after an exit with kExitChain.
+  BlockFn next = nullptr;
+  uint64_t direct_runs = 0;    // blocks entered through a patched link
+  uint64_t indirect_runs = 0;  // blocks entered through the lookup table
+};
+
+// The lookup table for exits whose target is known only at run time (RET,
+// JMP/CALL r/m, handler-ended blocks): direct-mapped by linear EIP.
+struct IndirectEntry {
+  uint32_t linear = 0;
+  uint32_t mode = 0;
+  uint64_t epoch = 0;
+  const Block* block = nullptr;
+};
+inline constexpr size_t kIndirectEntries = 4096;
+inline size_t indirect_index(uint32_t linear) { return (linear ^ (linear >> 12)) & (kIndirectEntries - 1); }
+
 struct JitContext {
+  ChainState chain;
   core::interp::ExecContext exec;
   core::CpuState* s = nullptr;
   core::Clock* clock = nullptr;
@@ -19,12 +55,14 @@ struct JitContext {
   // Set by the translation cache when the running block was invalidated
   // (self-modifying code): the block stops after the current instruction.
   bool stop = false;
+  uint64_t memory_generation = 0;  // PhysicalMemory::generation() when links were last valid
+  uint64_t bulk_runs = 0;          // REP string executions done in bulk
+  std::array<IndirectEntry, kIndirectEntries> indirect{};
 };
 
 // The clock's retired-instruction counter, for generated code that retires
-// inline instructions itself. Clock keeps it private; its offset is found
-// once by retiring a marker on a scratch Clock (same type, same layout).
-uint64_t* retired_counter(core::Clock& clock);
+// inline instructions itself.
+inline uint64_t* retired_counter(core::Clock& clock) { return clock.retired_counter(); }
 
 // Runs one instruction through its interpreter handler exactly as the
 // interpreter's loop does (EIP, clock, attention and shadow), and says
@@ -32,5 +70,22 @@ uint64_t* retired_counter(core::Clock& clock);
 // since the clock was last brought up to date: they are retired first, so
 // that the handler sees the exact clock. Called from generated code.
 uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
+
+// As exec_insn_thunk for a block's last instruction when it is a branch
+// whose exit may chain: kExitFault on a fault; kExitEnd if the block must
+// return to the dispatcher (attention, shadow, stop); kExitContinue when the
+// branch completed (EIP at its target or fall-through) and the exit may
+// chain.
+uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
+
+// As exec_insn_thunk for a REP string instruction: `bulk` (emit_string.h)
+// does the execution if it can, else the handler.
+using StringBulkFn = bool (*)(core::interp::ExecContext&, const x86::Insn&);
+uint32_t exec_string_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending, StringBulkFn bulk);
+
+// After an exit whose target is known only at run time (EIP set, clock up
+// to date): kExitChain with chain.next and `current` set from the lookup
+// table, or kExitEnd to return to the dispatcher. Called from generated code.
+uint32_t chain_lookup(JitContext* c);
 
 }  // namespace tx86::jit

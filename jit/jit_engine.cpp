@@ -14,6 +14,17 @@ namespace tx86::jit {
 
 using core::StopReason;
 
+namespace {
+// A handler may have changed the memory map (an MMIO write): links die.
+inline void check_memory_map(JitContext* c) {
+  const uint64_t g = c->exec.machine.memory().generation();
+  if (g != c->memory_generation) [[unlikely]] {
+    c->memory_generation = g;
+    ++c->chain.epoch;
+  }
+}
+}  // namespace
+
 uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   core::interp::ExecContext& x = c->exec;
   if (pending != 0) c->clock->retire(pending);
@@ -23,6 +34,7 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
     return kExitFault;
   c->s->eip = x.next_eip;
   c->clock->retire(1);
+  check_memory_map(c);
   if (x.attention | x.shadow | c->stop) [[unlikely]]
     return kExitEnd;
   // A taken branch, or a REP iteration that restarts its instruction.
@@ -30,15 +42,53 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   return kExitContinue;
 }
 
-uint64_t* retired_counter(core::Clock& clock) {
-  static_assert(sizeof(core::Clock) % sizeof(uint64_t) == 0);
-  constexpr uint64_t kMarker = 0x5A17C0DEF00D1234ull;
-  core::Clock probe(clock.instructions_per_second());
-  probe.retire(kMarker - probe.retired());
-  auto* words = reinterpret_cast<uint64_t*>(&probe);
-  for (size_t k = 0; k < sizeof(core::Clock) / sizeof(uint64_t); ++k)
-    if (words[k] == kMarker) return reinterpret_cast<uint64_t*>(&clock) + k;
-  throw std::logic_error("jit: cannot find the clock's retired counter");
+uint32_t exec_string_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending, StringBulkFn bulk) {
+  core::interp::ExecContext& x = c->exec;
+  if (pending != 0) c->clock->retire(pending);
+  c->s->eip = bi->eip;
+  x.next_eip = bi->next_eip;
+  if (bulk(x, bi->insn)) {
+    ++c->bulk_runs;
+  } else if (!bi->handler(x, bi->insn)) [[unlikely]] {
+    return kExitFault;
+  }
+  c->s->eip = x.next_eip;
+  c->clock->retire(1);
+  check_memory_map(c);
+  if (x.attention | x.shadow | c->stop) [[unlikely]]
+    return kExitEnd;
+  if (x.next_eip != bi->next_eip) return kExitEnd;
+  return kExitContinue;
+}
+
+uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
+  core::interp::ExecContext& x = c->exec;
+  if (pending != 0) c->clock->retire(pending);
+  c->s->eip = bi->eip;
+  x.next_eip = bi->next_eip;
+  if (!bi->handler(x, bi->insn)) [[unlikely]]
+    return kExitFault;
+  c->s->eip = x.next_eip;
+  c->clock->retire(1);
+  check_memory_map(c);
+  if (x.attention | x.shadow | c->stop) [[unlikely]]
+    return kExitEnd;
+  return kExitContinue;
+}
+
+uint32_t chain_lookup(JitContext* c) {
+  const core::CpuState& s = *c->s;
+  const core::SegmentCache& cs = s.seg[x86::kCs];
+  const uint32_t linear = cs.base + s.eip;
+  const IndirectEntry& e = c->indirect[indirect_index(linear)];
+  if (e.epoch != c->chain.epoch || e.linear != linear) return kExitEnd;
+  const Block* b = e.block;
+  if (b->key.eip != s.eip || b->last_eip > cs.limit || e.mode != mode_bits(c->exec.cpu)) return kExitEnd;
+  if (c->clock->retired() + b->count > c->chain.deadline) return kExitEnd;
+  ++c->chain.indirect_runs;
+  c->current = b;
+  c->chain.next = b->entry;
+  return kExitChain;
 }
 
 namespace {
@@ -54,10 +104,16 @@ JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
       options_(options),
       interp_(machine),
       cache_(machine.memory(), options.cache_bytes),
-      ctx_{core::interp::ExecContext{machine, machine.cpu(), machine.cpu().s, priv_stats_of(interp_)}} {
+      ctx_{ChainState{}, core::interp::ExecContext{machine, machine.cpu(), machine.cpu().s, priv_stats_of(interp_)}} {
   ctx_.s = &machine.cpu().s;
   ctx_.clock = &machine.clock();
+  ctx_.memory_generation = machine.memory().generation();
   retired_counter_ = retired_counter(machine.clock());
+  // Generated code addresses ChainState at rbx + 0 (emit_chain.cpp).
+  if (reinterpret_cast<const char*>(&ctx_.chain) != reinterpret_cast<const char*>(&ctx_))
+    throw std::logic_error("jit: ChainState is not at the start of JitContext");
+  cache_.watch(&ctx_.current, &ctx_.stop, &ctx_.chain.epoch);
+  chaining_ = !options_.lockstep;
   if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
   if (!options_.dump_path.empty()) dump_ = std::make_unique<JitDump>(options_.dump_path);
   if (options_.lockstep) lockstep_ = std::make_unique<Lockstep>(machine);
@@ -68,6 +124,12 @@ JitEngine::~JitEngine() = default;
 JitStats JitEngine::stats() const {
   JitStats s = stats_;
   s.cache = const_cast<TranslationCache&>(cache_).stats();
+  s.direct_runs = ctx_.chain.direct_runs;
+  s.indirect_runs = ctx_.chain.indirect_runs;
+  s.blocks_run += s.direct_runs + s.indirect_runs;
+  s.chaining = chaining_;
+  s.link_epochs = ctx_.chain.epoch - 1;
+  s.bulk_runs = ctx_.bulk_runs;
   if (lockstep_) {
     s.lockstep_blocks = lockstep_->blocks_checked();
     s.lockstep_skipped = lockstep_->blocks_skipped();
@@ -77,7 +139,7 @@ JitStats JitEngine::stats() const {
 
 bool JitEngine::fall_back(uint64_t n, StopReason& reason) {
   ++stats_.fallback_runs;
-  ++link_epoch_;  // the interpreter may change anything
+  ++ctx_.chain.epoch;  // the interpreter may change anything
   reason = interp_.run(n);
   return reason == StopReason::kInstructionLimit;
 }
@@ -101,42 +163,44 @@ Block* JitEngine::lookup_or_translate() {
       build_block(cpu, code, paddr, cache_.runtime(), retired_counter_, options_.max_block_insns);
   cache_.stats().translate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (built == nullptr) return nullptr;
+  // Marking the page as holding code bumps the memory generation; that
+  // change alone does not touch any mapping, so links stay.
+  core::PhysicalMemory& mem = machine_.memory();
+  const bool in_step = mem.generation() == ctx_.memory_generation;
   Block* b = cache_.insert(std::move(built));
+  if (in_step) ctx_.memory_generation = mem.generation();
   if (dump_) dump_->write(*b);
   return b;
 }
 
-Block* JitEngine::successor(Block* b) {
+Block* JitEngine::successor() {
+  ChainSlot* slot = ctx_.chain.missed;
+  ctx_.chain.missed = nullptr;
   core::CpuState& s = machine_.cpu().s;
   const uint32_t eip = s.eip;
-  if (b->link_epoch == link_epoch_) {
-    // A link holds while the mode and the linear address of its target are
-    // those it was made with (the mapping is covered by the epoch).
-    const core::SegmentCache& cs = s.seg[x86::kCs];
-    for (int k = 0; k < 2; ++k) {
-      Block* n = b->link[k];
-      if (n != nullptr && b->link_eip[k] == eip && n->linear == cs.base + eip && n->last_eip <= cs.limit &&
-          n->key.mode == mode_bits(machine_.cpu())) {
-        ++stats_.linked_runs;
-        return n;
-      }
-    }
-  } else {
-    b->link_epoch = link_epoch_;
-    b->link[0] = b->link[1] = nullptr;
-  }
+  const uint32_t linear = s.seg[x86::kCs].base + eip;
+  const uint64_t epoch = ctx_.chain.epoch;
   Block* n = lookup_or_translate();
-  // A translation may have flushed the cache (b is then gone from it).
+  // A translation may have flushed the cache (the slot's block is then gone).
   const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
-  if (n == nullptr || changes != cache_changes_) {
+  if (n == nullptr || changes != cache_changes_ || epoch != ctx_.chain.epoch) {
     cache_changes_ = changes;
-    ++link_epoch_;
+    ++ctx_.chain.epoch;
     return n;
   }
-  const int k = b->link[0] == nullptr ? 0 : 1;
-  b->link[k] = n;
-  b->link_eip[k] = eip;
-  ++cache_.stats().chain_links;
+  if (!chaining_) return n;
+  if (slot != nullptr) {
+    // The stub's target EIP is a constant and CS, the mode and the mapping
+    // are as when n was looked up for as long as the epoch holds.
+    slot->entry = n->entry;
+    slot->block = n;
+    slot->count = n->count;
+    slot->epoch = ctx_.chain.epoch;
+    ++cache_.stats().chain_links;
+  } else {
+    ctx_.indirect[indirect_index(linear)] = IndirectEntry{linear, n->key.mode, ctx_.chain.epoch, n};
+    ++stats_.lookup_fills;
+  }
   return n;
 }
 
@@ -144,6 +208,8 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   core::CpuState& s = machine_.cpu().s;
   core::Clock& clock = machine_.clock();
   core::PhysicalMemory& mem = machine_.memory();
+  // Chained entries (emit_chain.h) check the same deadline.
+  ctx_.chain.deadline = chaining_ ? deadline : 0;
   for (;;) {
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();
@@ -151,10 +217,13 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     ctx_.exec.attention = false;
     ctx_.exec.shadow = false;
     ctx_.stop = false;
+    ctx_.chain.missed = nullptr;
     ctx_.current = b;
-    cache_.set_running(b, &ctx_.stop);
-    const uint32_t exit = b->entry(&ctx_);
-    cache_.set_running(nullptr, nullptr);
+    // Chained blocks (emit_chain.h) return kExitChain with the next one.
+    uint32_t exit = b->entry(&ctx_);
+    while (exit == kExitChain) exit = ctx_.chain.next(&ctx_);
+    // The block that returned (the last of a chain).
+    b = const_cast<Block*>(ctx_.current);
     ctx_.current = nullptr;
     const uint64_t retired = clock.retired() - now;
     ++stats_.blocks_run;
@@ -168,7 +237,8 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
     const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop && b->linkable;
     // Privileged and sensitive instructions may change the mapping (MOV CR3,
-    // INVLPG, a task switch through far JMP/CALL/IRET loads CR3).
+    // INVLPG, a task switch through far JMP/CALL/IRET loads CR3), CR0/CR4
+    // (paging, PAE, PSE, PGE), CS and the mode.
     const bool privileged = exit != kExitFault && (b->insns[b->count - 1].insn.attrs &
                                                    (x86::kAttrPrivileged | x86::kAttrSensitive));
     cache_.collect();  // b may be gone from here on (only if ctx_.stop)
@@ -183,16 +253,16 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
       return false;
     }
     const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
-    if (!go_on || mem.generation() != memory_generation_ || changes != cache_changes_) {
+    const bool map_changed = mem.generation() != ctx_.memory_generation;
+    if (!go_on || map_changed || changes != cache_changes_) {
       // Back to the boundary check. Links die if the mapping, the memory map
       // or the cache may have changed: a privileged or sensitive instruction
       // (CR0, CR3, CR4, INVLPG, task switches), an exception delivery (a
       // task gate loads CR3).
-      if (mem.generation() != memory_generation_ || changes != cache_changes_ || exit == kExitFault ||
-          ctx_.stop || privileged) {
-        memory_generation_ = mem.generation();
+      if (map_changed || changes != cache_changes_ || exit == kExitFault || ctx_.stop || privileged) {
+        ctx_.memory_generation = mem.generation();
         cache_changes_ = changes;
-        ++link_epoch_;
+        ++ctx_.chain.epoch;
       }
       return true;
     }
@@ -200,8 +270,9 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     // boundary check while the next block fits before the deadline.
     const uint64_t at = clock.retired();
     if (at >= deadline) return true;
-    Block* n = successor(b);
+    Block* n = successor();
     if (n == nullptr || n->count > deadline - at) return true;
+    ++stats_.linked_runs;
     b = n;
   }
 }

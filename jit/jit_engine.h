@@ -14,6 +14,10 @@
 // translated (MMIO, page- or limit-crossing instructions) — is handed to an
 // embedded Interpreter on the same Machine for just that stretch.
 //
+// Blocks go to their successors in host code (emit_chain.h): direct exits
+// through patched links, RET and indirect jumps through a lookup table; a
+// chained block runs only if it fits before the same deadline.
+//
 // A fault inside a block returns kExitFault with the state as before the
 // faulting instruction (or as its handler left it, exactly as in the
 // interpreter), and the exception is delivered as the interpreter does
@@ -46,7 +50,13 @@ struct JitOptions {
 struct JitStats {
   CacheStats cache;
   uint64_t blocks_run = 0;
-  uint64_t linked_runs = 0;          // blocks entered through a link
+  uint64_t linked_runs = 0;          // blocks the dispatcher went on to without the boundary check
+  uint64_t direct_runs = 0;          // blocks entered through a patched link (host code)
+  uint64_t indirect_runs = 0;        // blocks entered through the lookup table (host code)
+  uint64_t lookup_fills = 0;         // lookup-table entries written
+  uint64_t bulk_runs = 0;            // REP MOVS/STOS executions done in bulk (emit_string.h)
+  uint64_t link_epochs = 0;          // times every link died (mapping, mode, CS, cache, memory map)
+  bool chaining = false;             // links in host code on (off under lockstep)
   uint64_t block_instructions = 0;   // retired inside blocks
   uint64_t fallback_runs = 0;        // stretches handed to the interpreter
   uint64_t exceptions = 0;           // faults inside blocks
@@ -76,9 +86,10 @@ class JitEngine : public core::Engine {
   // Runs `b` and, while nothing needs the boundary check, the blocks after
   // it. Returns false if run() must return `reason`.
   bool run_chain(Block* b, uint64_t deadline, core::StopReason& reason);
-  // The successor of `b` at the current EIP: its link, or a lookup (then
-  // linked). Null if none can run.
-  Block* successor(Block* b);
+  // The block at the current EIP after a block's exit; patches the direct
+  // exit the stub reported (ChainState::missed), or fills the lookup table.
+  // Null if none can run.
+  Block* successor();
   // Runs the interpreter for up to `n` instructions; false if run() must
   // return `reason`.
   bool fall_back(uint64_t n, core::StopReason& reason);
@@ -92,12 +103,11 @@ class JitEngine : public core::Engine {
   std::unique_ptr<JitDump> dump_;
   std::unique_ptr<Lockstep> lockstep_;
   std::string lockstep_report_;
-  // Links die whenever something may have changed what a link assumed
-  // (CS, mode, mapping, memory map, cache contents).
-  uint64_t link_epoch_ = 1;
+  // Links (ctx_.chain.epoch) die whenever something may have changed what a
+  // link assumed (CS, mode, mapping, memory map, cache contents).
   uint64_t* retired_counter_ = nullptr;
-  uint64_t memory_generation_ = 0;
   uint64_t cache_changes_ = 0;
+  bool chaining_ = true;  // false under lockstep (blocks are compared one at a time)
 };
 
 // --stats: the JIT's figures (jit_stats.cpp).

@@ -17,9 +17,15 @@ void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_second
   if (host_seconds > 0) std::fprintf(out, "  speed                 %.1f MIPS\n", static_cast<double>(total) / host_seconds / 1e6);
   std::fprintf(out, "  blocks translated     %llu\n", u(s.cache.blocks_translated));
   std::fprintf(out, "  blocks run            %llu (cache hits %llu)\n", u(s.blocks_run), u(s.cache.cache_hits));
-  std::fprintf(out, "  chain links           %llu made, %llu blocks entered through one\n", u(s.cache.chain_links),
+  std::fprintf(out, "  chain links           %llu patched, %llu blocks entered through one%s\n", u(s.cache.chain_links),
+               u(s.direct_runs), s.chaining ? "" : " (chaining off: lockstep)");
+  std::fprintf(out, "  indirect lookups      %llu entries written, %llu blocks entered through one\n",
+               u(s.lookup_fills), u(s.indirect_runs));
+  std::fprintf(out, "  dispatcher links      %llu blocks run after another without the boundary check\n",
                u(s.linked_runs));
+  std::fprintf(out, "  REP MOVS/STOS in bulk  %llu executions\n", u(s.bulk_runs));
   std::fprintf(out, "  invalidations         %llu (self-modifying code)\n", u(s.cache.invalidations));
+  std::fprintf(out, "  link epochs           %llu (every link and lookup entry dropped at once)\n", u(s.link_epochs));
   std::fprintf(out, "  flushes               %llu\n", u(s.cache.flushes));
   std::fprintf(out, "  interpreter stretches %llu\n", u(s.fallback_runs));
   std::fprintf(out, "  faults in blocks      %llu\n", u(s.exceptions));

@@ -54,6 +54,10 @@ const JitTable& jit_table() {
     register_data_transfer(t);
     register_alu(t);
     register_control_transfer(t);
+    register_stack(t);
+    register_shift(t);
+    register_mul(t);
+    register_cond(t);
     return t;
   }();
   return table;

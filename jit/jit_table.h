@@ -9,14 +9,18 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 
+#include "core/cpu.h"
 #include "jit/block.h"
 
 namespace tx86::jit {
 
 // Registers of the emitted code: rbx = JitContext*, r12 = the CpuState
-// (both callee-saved, so they survive the calls). The stack is 16-byte
-// aligned at every call.
+// (both callee-saved, so they survive the calls); r13-r15 are callee-saved
+// scratch an emitter may keep across a call (saved by the prologue). The
+// stack is 16-byte aligned at every call.
 //
 // Inline instructions do not touch EIP or the clock: they count themselves
 // in `pending`, and the next handler call (exec_insn_thunk) or the block's
@@ -33,6 +37,11 @@ struct EmitEnv {
   // only these of the flags it writes.
   uint32_t flags_live_after;
   uint64_t* retired;  // the clock's counter (retired_counter())
+  // Out-of-line code (slow paths, early exits): emitted after the block's
+  // epilogue, in order, by the block builder.
+  std::vector<std::function<void()>>* cold = nullptr;
+  core::Cpu* cpu = nullptr;                   // the CPU the block runs on
+  const uint64_t* memory_generation = nullptr;  // PhysicalMemory's map generation
 };
 
 // Brings the clock and EIP up to date after inline instructions: retires
@@ -43,8 +52,10 @@ void emit_retire(EmitEnv& env, uint32_t eip);
 // and jump to `exit` with eax = kExitFault (state untouched, EIP at the
 // instruction) or kExitEnd (stop after this instruction).
 using Emitter = void (*)(EmitEnv& env, const BlockInsn& bi);
-// Whether the emitter produces inline code for this instruction (it then
-// cannot fault; the flag liveness analysis relies on that).
+// Whether the emitter produces inline code for this instruction (the flag
+// liveness analysis relies on that: an inline instruction reads and writes
+// only its own flags; if it has a memory operand or uses the stack it may
+// still fault, and then every flag is live before it).
 using InlineTest = bool (*)(const x86::Insn& insn);
 
 // The default entry: a call to the interpreter handler through
@@ -55,6 +66,10 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi);
 void register_data_transfer(class JitTable& t);
 void register_alu(class JitTable& t);
 void register_control_transfer(class JitTable& t);
+void register_stack(class JitTable& t);
+void register_shift(class JitTable& t);
+void register_mul(class JitTable& t);
+void register_cond(class JitTable& t);
 
 class JitTable {
  public:

@@ -44,7 +44,8 @@ void TranslationCache::flush() {
       graveyard_.push_back(std::move(o));
     }
   by_page_.clear();
-  if (running_ != nullptr && stop_flag_ != nullptr) *stop_flag_ = true;
+  if (link_epoch_ != nullptr) ++*link_epoch_;
+  if (running_ != nullptr && *running_ != nullptr && stop_flag_ != nullptr) *stop_flag_ = true;
 }
 
 void TranslationCache::code_written(uint32_t paddr, unsigned size) {
@@ -69,7 +70,8 @@ void TranslationCache::invalidate_range(uint32_t first, uint32_t last) {
       ++stats_.invalidations;
       auto m = map_.find(b->key);
       if (m != map_.end() && m->second == b) map_.erase(m);
-      if (b == running_ && stop_flag_ != nullptr) *stop_flag_ = true;
+      if (link_epoch_ != nullptr) ++*link_epoch_;
+      if (running_ != nullptr && b == *running_ && stop_flag_ != nullptr) *stop_flag_ = true;
       graveyard_.push_back(std::move(blocks[k]));
       blocks[k] = std::move(blocks.back());
       blocks.pop_back();

@@ -9,6 +9,9 @@
 // between blocks, because it may be the one running (an instruction that
 // rewrites its own block): then the running block is told to stop after the
 // current instruction (stop flag), and the dispatcher translates afresh.
+// Every invalidation and flush bumps the engine's link epoch, which unlinks
+// every chain link and lookup entry at once (safe while a block runs: the
+// stubs compare the epoch before every jump).
 #pragma once
 
 #include <asmjit/x86.h>
@@ -53,10 +56,14 @@ class TranslationCache : public core::CodeWriteListener {
   size_t code_bytes() const { return code_bytes_; }
   size_t capacity() const { return capacity_; }
 
-  // The block now running (its invalidation sets *stop_flag).
-  void set_running(const Block* b, bool* stop_flag) {
-    running_ = b;
+  // Where the engine keeps the block now running (chained blocks change it
+  // without the engine; its invalidation sets *stop_flag) and the link
+  // epoch, bumped by every invalidation and flush so that no link or lookup
+  // entry can lead to a dropped block.
+  void watch(const Block* const* running, bool* stop_flag, uint64_t* link_epoch) {
+    running_ = running;
     stop_flag_ = stop_flag;
+    link_epoch_ = link_epoch;
   }
   // Frees the blocks invalidated while they might have been running.
   void collect() { graveyard_.clear(); }
@@ -78,8 +85,9 @@ class TranslationCache : public core::CodeWriteListener {
   std::unordered_map<uint32_t, std::vector<Owned>> by_page_;
   std::vector<Owned> graveyard_;
   size_t code_bytes_ = 0;
-  const Block* running_ = nullptr;
+  const Block* const* running_ = nullptr;
   bool* stop_flag_ = nullptr;
+  uint64_t* link_epoch_ = nullptr;
   CacheStats stats_;
 };
 

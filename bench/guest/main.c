@@ -17,6 +17,8 @@
  *   scale=P        work per section in percent of the default (default 100)
  *   repeat=R       run the selection R times (default 1)
  *   out=PORTS      e9, com1 or both (default both)
+ *   tsc=off        no RDTSC (prints tsc=0): for tx86 --lockstep, whose
+ *                  reference machine has a clock of its own
  *
  * An unknown section name, an unexpected exception or a bad #PF prints a
  * FATAL line and exits with status 3. */
@@ -62,6 +64,7 @@ void guest_main(uint32_t magic, uint32_t info) {
   uint32_t scale = 100, repeat = 1;
   if (cmdline_value(cmdline, "scale", value, sizeof value)) scale = parse_uint(value, 100);
   if (cmdline_value(cmdline, "repeat", value, sizeof value)) repeat = parse_uint(value, 1);
+  const int use_tsc = !(cmdline_value(cmdline, "tsc", value, sizeof value) && str_eq(value, "off"));
   static char list[256];
   if (!cmdline_value(cmdline, "sections", list, sizeof list)) list[0] = 'a', list[1] = 'l', list[2] = 'l', list[3] = 0;
   if (magic != 0x2BADB002u) {
@@ -86,9 +89,9 @@ void guest_main(uint32_t magic, uint32_t info) {
       out_str("BEGIN ");
       out_str(s->name);
       out_char('\n');
-      const uint64_t t0 = rdtsc();
+      const uint64_t t0 = use_tsc ? rdtsc() : 0;
       const uint32_t checksum = s->run(iters);
-      const uint64_t t1 = rdtsc();
+      const uint64_t t1 = use_tsc ? rdtsc() : 0;
       out_str("END ");
       out_str(s->name);
       out_str(" checksum=");

@@ -175,10 +175,16 @@ bool retf(ExecContext& c, const Insn& i) {
   return true;
 }
 
+// INT n, INT3, INTO, INT1. Once delivered, TF is clear (a gate or the IVT
+// cleared it, or the new task's EFLAGS came from its TSS) and the
+// instruction takes no single-step trap of its own (SDM Vol. 3A, 17.3.1.4:
+// "the INT n and INTO instructions ... clear this flag"); the handler runs
+// unstepped. Traps held by a MOV SS just before still come (6.8.3).
 bool software_interrupt(ExecContext& c, uint8_t vector, EventKind kind = EventKind::kSoftwareInt) {
   c.attention = true;  // CS may change even when the delivery faults
   if (!deliver_interrupt(c.machine, vector, c.next_eip, kind)) return false;
   c.next_eip = c.s.eip;
+  c.cpu.suppress_single_step = true;
   c.attention = true;  // IF and TF were cleared: let the engine re-evaluate
   return true;
 }
@@ -193,10 +199,16 @@ bool into(ExecContext& c, const Insn&) {
 
 // IRET in real mode: pop IP, CS, FLAGS (operand size); the FLAGS bits that
 // may change follow priv::write_flags (286: bits 12-15 stay 0).
+// V86 mode: IOPL-sensitive (SDM Vol. 3A, 20.2.7): at IOPL < 3 only the
+// 16-bit form with CR4.VME runs, on the virtual interrupt flag (20.3,
+// "IRET" Operation: #GP(0) if the image sets TF, or IF while VIP is set).
 bool iret(ExecContext& c, const Insn& i) {
   if (c.s.protected_mode() && !c.s.v86()) return priv::iret_protected(c, i);
-  // IRET is IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.2.7; no VME).
-  if (c.s.v86() && ((c.s.eflags >> 12) & 3) != 3) return c.cpu.raise(kGP, 0);
+  bool virt = false;
+  if (c.s.v86() && ((c.s.eflags >> 12) & 3) != 3) {
+    if (!(c.s.cr4 & kCr4VME) || i.opsize != 2) return c.cpu.raise(kGP, 0);
+    virt = true;
+  }
   StackCursor st(c);
   uint32_t off, flags;
   uint16_t sel;
@@ -211,10 +223,11 @@ bool iret(ExecContext& c, const Insn& i) {
     sel = uint16_t(s32);
   }
   if (off > c.s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
+  if (virt && !priv::write_flags_virtual(c, flags)) return false;
   st.commit();
   c.s.load_segment_real(x86::kCs, sel);
   c.attention = true;  // new CS
-  priv::write_flags(c, flags, i.opsize);
+  if (!virt) priv::write_flags(c, flags, i.opsize);
   c.next_eip = off;
   c.priv.count(priv::Family::kHaltInterruptFlag, c.s.cpl);
   return true;

@@ -14,7 +14,7 @@ bool mov_sreg(ExecContext& c, const Insn& i) {
     if (i.ops[0].reg == x86::kCs || i.ops[0].reg > x86::kGs) return c.cpu.raise(kUD);
     if (!read_op(c, i, i.ops[1], sel)) return false;
     if (!priv::load_segment(c, i.ops[0].reg, sel)) return false;
-    if (i.ops[0].reg == x86::kSs) c.shadow = true;
+    if (i.ops[0].reg == x86::kSs) ss_loaded(c);
     return true;
   }
   // MOV r/m16, Sreg: a 32-bit register destination gets the selector
@@ -91,7 +91,8 @@ bool load_far_pointer(ExecContext& c, const Insn& i) {
   if (!priv::load_segment(c, seg, sel)) return false;
   if (i.opsize == 4) c.s.gpr[i.ops[0].reg] = off;
   else c.s.set_reg16(i.ops[0].reg, uint16_t(off));
-  if (seg == x86::kSs) c.shadow = true;
+  // LSS loads SS and ESP together: no shadow (SDM Vol. 3A, 6.8.3: "If the
+  // LSS instruction is used ... this problem does not occur").
   return true;
 }
 

@@ -202,6 +202,14 @@ inline bool push(ExecContext& c, T v) {
   return true;
 }
 
+// After MOV SS / POP SS (SDM Vol. 3A, 6.8.3): no interrupt before the next
+// instruction, and this instruction's debug traps (single-step, data
+// breakpoints) are held until after the next one (core/interp/debug.h).
+inline void ss_loaded(ExecContext& c) {
+  c.shadow = true;
+  c.cpu.hold_debug_traps = true;
+}
+
 // Operand-size-sized register value truncation for branch targets.
 inline uint32_t truncate_ip(const Insn& i, uint32_t eip) { return i.opsize == 2 ? (eip & 0xFFFF) : eip; }
 

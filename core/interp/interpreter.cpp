@@ -408,6 +408,7 @@ StopReason Interpreter::run(uint64_t max_instructions) {
     // instruction-breakpoint fault before it (core/interp/debug.h).
     const bool debug = interp::debug_active(s);
     if (s.interrupt_shadow || single_step || debug) deadline = std::min(deadline, clock.retired() + 1);
+    if (single_step || debug) interp::begin_debug_instruction(x.cpu);
     if (debug && interp::instruction_breakpoint(x.cpu)) {
       if (!x.deliver_exception()) return StopReason::kShutdown;
       continue;
@@ -438,6 +439,7 @@ StepResult Interpreter::step() {
     return StepResult::kHalted;
   }
   const bool single_step = (s.eflags & x86::kTF) != 0;
+  interp::begin_debug_instruction(x.cpu);
   if (interp::debug_active(s) && interp::instruction_breakpoint(x.cpu))
     return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
   bool attention = false;

@@ -1,6 +1,8 @@
 #include "core/interp/interrupts.h"
 
+#include "core/interp/debug.h"
 #include "core/priv/descriptors.h"
+#include "core/priv/perf_counters.h"
 #include "frontend-x86/insn.h"
 
 namespace tx86::core::interp {
@@ -60,6 +62,60 @@ bool deliver_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t return_eip, bo
   return true;
 }
 
+// INT n in V86 mode (SDM Vol. 3A, 20.3.3, table 20-2): without CR4.VME,
+// IOPL < 3 is #GP(0) (method 2) and IOPL 3 goes through the IDT (method 1).
+// With VME the bit for the vector in the interrupt redirection bitmap (the
+// 32 bytes below the I/O map base of the TSS) decides: set, IOPL < 3 is
+// #GP(0) (method 3) and IOPL 3 the IDT (method 4); clear, the interrupt is
+// redirected to the 8086 program's own vector table at linear 0 (method 5
+// at IOPL 3, method 6 at IOPL < 3 on the virtual interrupt flag). Sets
+// `to_idt` when the IDT delivers it.
+bool v86_int_n(Cpu& cpu, uint8_t vector, uint32_t return_eip, bool& to_idt) {
+  CpuState& s = cpu.s;
+  const bool iopl3 = ((s.eflags >> 12) & 3) == 3;
+  to_idt = false;
+  if (!(s.cr4 & kCr4VME)) {
+    if (!iopl3) return cpu.raise(kGP, 0);
+    to_idt = true;
+    return true;
+  }
+  const SegmentCache& tr = s.tr;
+  if ((tr.attrs & 8) == 0 || tr.limit < 0x67) return cpu.raise(kGP, 0);
+  uint8_t bits;
+  {
+    priv::SupervisorAccess sup(cpu);
+    uint16_t map_base;
+    if (!cpu.read_linear<uint16_t>(tr.base + 0x66, map_base)) return false;
+    const uint32_t byte = uint32_t{map_base} - 32 + vector / 8u;
+    if (byte > tr.limit) return cpu.raise(kGP, 0);
+    if (!cpu.read_linear<uint8_t>(tr.base + byte, bits)) return false;
+  }
+  if (bits & (1u << (vector & 7))) {
+    if (!iopl3) return cpu.raise(kGP, 0);
+    to_idt = true;
+    return true;
+  }
+  // Methods 5 and 6: as real mode, through the 8086 program's vector table
+  // at linear 0 (user accesses: CPL 3); the FLAGS image of method 6 shows
+  // VIF as IF and IOPL as 3, and VIF is cleared instead of IF.
+  uint16_t ip, cs;
+  if (!cpu.read_linear<uint16_t>(uint32_t{vector} * 4, ip) || !cpu.read_linear<uint16_t>(uint32_t{vector} * 4 + 2, cs))
+    return false;
+  uint16_t image = uint16_t(s.eflags);
+  if (!iopl3) image = uint16_t((image & ~x86::kIF) | x86::kIOPL | ((s.eflags & x86::kVIF) ? x86::kIF : 0));
+  const uint16_t words[3] = {image, s.seg[x86::kCs].selector, uint16_t(return_eip)};
+  uint32_t sp = s.gpr[x86::kEsp];
+  for (uint16_t w : words) {
+    sp = (sp & 0xFFFF0000u) | ((sp - 2) & 0xFFFF);
+    if (!cpu.write<uint16_t>(x86::kSs, sp & 0xFFFF, w)) return false;
+  }
+  s.gpr[x86::kEsp] = sp;
+  s.load_segment_real(x86::kCs, cs);
+  s.eip = ip;
+  s.eflags &= ~(x86::kTF | (iopl3 ? x86::kIF : x86::kVIF));
+  return true;
+}
+
 // Protected-mode and V86 delivery through the IDT (SDM Vol. 3A, 6.12 and
 // the "INT n/INTO/INT3/INT1" pseudo-code).
 bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
@@ -67,9 +123,13 @@ bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind 
   CpuState& s = cpu.s;
   const bool software = kind == EventKind::kSoftwareInt || kind == EventKind::kSoftwareTrap;
   const uint32_t ext = (kind == EventKind::kException || kind == EventKind::kExternal) ? 1 : 0;
-  const unsigned iopl = (s.eflags >> 12) & 3;
-  // INT n is IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.2.7; no VME).
-  if (s.v86() && kind == EventKind::kSoftwareInt && iopl < 3) return cpu.raise(kGP, 0);
+  // INT n is IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.2.7), and VME
+  // may redirect it to the 8086 program's vector table.
+  if (s.v86() && kind == EventKind::kSoftwareInt) {
+    bool to_idt;
+    if (!v86_int_n(cpu, vector, return_eip, to_idt)) return false;
+    if (!to_idt) return true;
+  }
   const uint32_t idt_err = uint32_t{vector} * 8 + 2 + ext;
   if (uint32_t{vector} * 8 + 7 > s.idtr.limit) return cpu.raise(kGP, idt_err);
   Descriptor gate;
@@ -163,11 +223,38 @@ bool fault_class(uint8_t v) {
 
 }  // namespace
 
+bool task_switch_trap(Cpu& cpu, bool merged) {
+  cpu.task_switch_trap = false;
+  cpu.s.dr[6] |= kDr6Bt;
+  if (merged) return true;
+  cpu.s.dr[7] &= ~kDr7Gd;  // as for every #DB (17.2.4)
+  return deliver_protected(cpu, kDB, cpu.s.eip, EventKind::kException, false, 0, 0);
+}
+
+namespace {
+
+// Performance counters see the CPL change of a delivery (perf_counters.h).
+struct PmcDelivery {
+  Machine& m;
+  explicit PmcDelivery(Machine& mm) : m(mm) { priv::pmc_sync(m.cpu().s, m.clock().retired()); }
+  ~PmcDelivery() { priv::pmc_sync(m.cpu().s, m.clock().retired()); }
+};
+
+}  // namespace
+
 bool deliver_interrupt(Machine& m, uint8_t vector, uint32_t return_eip, EventKind kind, bool has_error,
                        uint32_t error) {
   Cpu& cpu = m.cpu();
   if (!cpu.s.protected_mode()) return deliver_real(cpu, vector, return_eip);
-  return deliver_protected(cpu, vector, return_eip, kind, has_error, error, 0);
+  PmcDelivery pmc(m);
+  cpu.task_switch_trap = false;
+  if (!deliver_protected(cpu, vector, return_eip, kind, has_error, error, 0)) {
+    cpu.task_switch_trap = false;
+    return false;
+  }
+  // Through a task gate into a TSS with T = 1: the #DB comes before the
+  // handler task's first instruction.
+  return !cpu.task_switch_trap || task_switch_trap(cpu, false);
 }
 
 bool deliver_exception(Machine& m, const Fault& f) {
@@ -177,12 +264,23 @@ bool deliver_exception(Machine& m, const Fault& f) {
     if (deliver_real(cpu, f.vector, cpu.s.eip)) return true;
     return f.vector != kDF && deliver_real(cpu, kDF, cpu.s.eip);
   }
+  PmcDelivery pmc(m);
   Fault cur = f;
   // At most: the exception, a serial benign one or #DF, and #DF.
   for (unsigned round = 0; round < 4; ++round) {
     const uint32_t rf = fault_class(cur.vector) ? x86::kRF : 0;
-    if (deliver_protected(cpu, cur.vector, cpu.s.eip, EventKind::kException, cur.has_error_code, cur.error_code, rf))
-      return true;
+    cpu.task_switch_trap = false;
+    if (deliver_protected(cpu, cur.vector, cpu.s.eip, EventKind::kException, cur.has_error_code, cur.error_code, rf)) {
+      if (!cpu.task_switch_trap) return true;
+      // Delivered through a task gate into a TSS with T = 1: the #DB trap
+      // is the next event, delivered like an exception (benign class).
+      cpu.task_switch_trap = false;
+      cpu.s.dr[6] |= kDr6Bt;
+      cpu.s.dr[7] &= ~kDr7Gd;
+      cur = Fault{kDB, false, 0};
+      continue;
+    }
+    cpu.task_switch_trap = false;
     const Fault next = cpu.fault;
     if (cur.vector == kDF) return false;  // triple fault
     const bool to_df = (contributory(cur.vector) && contributory(next.vector)) ||

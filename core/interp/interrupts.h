@@ -33,6 +33,17 @@ enum class EventKind : uint8_t {
 bool deliver_interrupt(Machine& m, uint8_t vector, uint32_t return_eip, EventKind kind = EventKind::kSoftwareInt,
                        bool has_error = false, uint32_t error = 0);
 
+// After a task switch into a TSS whose T flag is set (cpu.task_switch_trap,
+// SDM Vol. 3A, 17.3.1.5): sets DR6.BT and, unless `merged` (the engine
+// reports a #DB trap after this instruction anyway, for single-step or a
+// data breakpoint, and BT goes with it), delivers the #DB trap now, before
+// the new task's first instruction (its EIP is the return address). Clears
+// cpu.task_switch_trap. Returns false with cpu.fault set if delivering the
+// #DB faulted (the engine then delivers that fault in the new task).
+// deliver_interrupt and deliver_exception call it for task gates; far
+// JMP/CALL and IRET call it after their task switches.
+bool task_switch_trap(Cpu& cpu, bool merged);
+
 // Delivers the exception `f` raised at the current EIP, turning a second
 // fault during delivery into #DF or a serial delivery as SDM Vol. 3A table
 // 6-5 says. Returns false when the CPU shuts down (triple fault).

@@ -32,7 +32,7 @@ bool pop_op(ExecContext& c, const Insn& i) {
     if (o.reg == x86::kCs) return c.cpu.raise(kUD);
     if (!priv::load_segment(c, o.reg, uint16_t(v))) return false;
     st.commit();
-    if (o.reg == x86::kSs) c.shadow = true;
+    if (o.reg == x86::kSs) ss_loaded(c);
     return true;
   }
   if (o.kind == OperandKind::kReg) {

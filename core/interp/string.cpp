@@ -6,6 +6,7 @@
 // events are taken between iterations at deterministic points. A fault in
 // iteration k leaves the registers as after iteration k-1 (386+), with EIP
 // at the instruction, so that it resumes correctly; the 286 differs (below).
+#include "core/interp/debug.h"
 #include "core/interp/handler_table.h"
 #include "core/priv/priv.h"
 #include "core/semantics/alu.h"
@@ -105,11 +106,13 @@ bool string_op(ExecContext& c, const Insn& i) {
           return fail({false, true, 2});
         a = T(c.cpu.port_in(uint16_t(s.gpr[x86::kEdx]), sizeof(T)));
         if (!mem_write<T>(c, x86::kEs, di, a)) return fail({false, true, 2});
+        io_breakpoints(c.cpu, uint16_t(s.gpr[x86::kEdx]), sizeof(T));
         advance_di = true;
         break;
       case Str::kOuts:
         if (!mem_read<T>(c, src_seg, si, a)) return fail({true, false, 1});
         c.cpu.port_out(uint16_t(s.gpr[x86::kEdx]), a, sizeof(T));
+        io_breakpoints(c.cpu, uint16_t(s.gpr[x86::kEdx]), sizeof(T));
         advance_si = true;
         break;
     }
@@ -124,6 +127,9 @@ bool string_op(ExecContext& c, const Insn& i) {
       if (repne ? zf : !zf) return true;
     }
     if (op == Str::kOuts && c.machine.stop_requested()) break;
+    // A data or I/O breakpoint hit: the #DB trap comes after this iteration
+    // (SDM Vol. 3A, 17.3.1.2), with EIP still at the instruction.
+    if (c.cpu.data_breakpoint_hits != 0) break;
     if (n + 1 >= kRepChunk) break;
   }
   c.next_eip = s.eip;  // not finished: execute again

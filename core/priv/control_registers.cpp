@@ -22,10 +22,10 @@ inline bool require_cpl0(ExecContext& c) {
 constexpr uint32_t kCr0Writable = kCr0PE | kCr0MP | kCr0EM | kCr0TS | kCr0NE | kCr0WP | kCr0AM | kCr0NW |
                                   kCr0CD | kCr0PG;
 // CR4 bits tx86 implements (and CPUID reports); any other bit set is #GP(0)
-// (SDM Vol. 2 "MOV—Move to/from Control Registers"). VME/PVI are not
-// implemented: CPUID.1:EDX.VME is clear, so they are reserved here, and so
-// is MCE (no machine-check architecture, CPUID.1:EDX.MCE clear).
-constexpr uint32_t kCr4Writable = kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE;
+// (SDM Vol. 2 "MOV—Move to/from Control Registers"). MCE is reserved (no
+// machine-check architecture, CPUID.1:EDX.MCE clear).
+constexpr uint32_t kCr4Writable =
+    kCr4VME | kCr4PVI | kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4PGE | kCr4PCE;
 
 bool pae_paging(uint32_t cr0, uint32_t cr4) { return (cr0 & kCr0PG) && (cr4 & kCr4PAE); }
 

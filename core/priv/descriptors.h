@@ -89,7 +89,8 @@ enum class TaskSwitchReason : uint8_t { kJmp, kCall, kIret, kInterrupt };
 // leave everything unchanged; faults found while loading the new task's
 // segments are raised in the new task's context (EIP already the new one),
 // as the SDM specifies (table 7-1). On success CS:EIP, CPL and everything
-// else belong to the new task.
+// else belong to the new task, and cpu.task_switch_trap tells whether the
+// new TSS has its T flag set: the caller then calls interp::task_switch_trap.
 bool task_switch(Cpu& cpu, uint16_t sel, Descriptor tss, TaskSwitchReason reason, uint32_t return_eip,
                  uint32_t ext);
 

@@ -4,7 +4,11 @@
 // exception the SDM makes (faults after the commit point, 7.3).
 #include "core/priv/gates.h"
 
+#include <utility>
+
+#include "core/interp/interrupts.h"
 #include "core/priv/descriptors.h"
+#include "core/priv/perf_counters.h"
 
 namespace tx86::core::priv {
 
@@ -28,6 +32,21 @@ void load_cs(ExecContext& c, uint16_t sel, Descriptor& d, unsigned cpl) {
   c.attention = true;
 }
 
+// After a task switch by JMP, CALL or IRET: the new EIP must lie within
+// the new CS (#GP(0) in the new task), then the T-flag #DB (17.3.1.5). If
+// TF was set when the instruction began (`tf`) or a data breakpoint hit,
+// the engine's #DB trap after the instruction carries DR6.BT as well.
+bool finish_task_switch(ExecContext& c, bool tf) {
+  const bool t = std::exchange(c.cpu.task_switch_trap, false);
+  if (c.s.eip > c.s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
+  c.next_eip = c.s.eip;
+  if (!t) return true;
+  c.cpu.task_switch_trap = true;
+  if (!interp::task_switch_trap(c.cpu, tf || c.cpu.data_breakpoint_hits != 0)) return false;
+  c.next_eip = c.s.eip;
+  return true;
+}
+
 // JMP/CALL to a TSS or through a task gate (SDM "JMP"/"CALL" TASK-GATE and
 // TASK-STATE-SEGMENT).
 bool far_task(ExecContext& c, uint16_t sel, const Descriptor& d, TaskSwitchReason why) {
@@ -46,10 +65,9 @@ bool far_task(ExecContext& c, uint16_t sel, const Descriptor& d, TaskSwitchReaso
     return c.cpu.raise(kGP, err);
   }
   c.attention = true;
+  const bool tf = (c.s.eflags & x86::kTF) != 0;
   if (!task_switch(c.cpu, tss_sel, tss, why, c.next_eip, 0)) return false;
-  if (c.s.eip > c.s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
-  c.next_eip = c.s.eip;
-  return true;
+  return finish_task_switch(c, tf);
 }
 
 // Data segment registers that the new (outer) CPL may not use are nulled
@@ -171,7 +189,8 @@ bool through_call_gate(ExecContext& c, uint16_t sel, const Descriptor& gate, boo
 
 bool far_transfer(ExecContext& c, const x86::Insn& i, uint16_t sel, uint32_t offset, bool call) {
   CpuState& s = c.s;
-  c.priv.count(Family::kDescriptorTables, s.cpl);
+  PmcScope pmc(c);
+  c.priv.count(Family::kGatesTaskSwitch, s.cpl);
   c.attention = true;
   if ((sel & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
   Descriptor d;
@@ -219,10 +238,23 @@ bool iret_task(ExecContext& c) {
   if (!fetch_descriptor(c.cpu, link, tss, kTS)) return false;
   if (!tss.tss() || !tss.tss_busy()) return c.cpu.raise(kTS, link & 0xFFFC);
   c.attention = true;
+  const bool tf = (s.eflags & x86::kTF) != 0;
   if (!task_switch(c.cpu, link, tss, TaskSwitchReason::kIret, c.next_eip, 0)) return false;
-  if (s.eip > s.seg[x86::kCs].limit) return c.cpu.raise(kGP, 0);
-  c.next_eip = s.eip;
-  return true;
+  return finish_task_switch(c, tf);
+}
+
+// EFLAGS from an IRET frame within protected mode: the POPF rules
+// (write_flags, at the CPL before the return), plus RF for the 32-bit form
+// (SDM 17.3.1.1) and VIF/VIP when the IRET runs at CPL 0 (SDM "IRET":
+// "IF CPL = 0 ... VIF, VIP ← tempEFLAGS").
+void load_iret_flags(ExecContext& c, uint32_t flags, unsigned size) {
+  CpuState& s = c.s;
+  const unsigned cpl = s.cpl;
+  write_flags(c, flags, size);
+  if (size != 4) return;
+  uint32_t bits = x86::kRF;
+  if (cpl == 0) bits |= x86::kVIF | x86::kVIP;
+  s.eflags = (s.eflags & ~bits) | (flags & bits);
 }
 
 // IRET from ring 0 to V86 mode (SDM "IRET" RETURN-TO-VIRTUAL-8086-MODE).
@@ -258,7 +290,8 @@ bool far_call_protected(ExecContext& c, const x86::Insn& i, uint16_t sel, uint32
 
 bool far_ret_protected(ExecContext& c, const x86::Insn& i) {
   CpuState& s = c.s;
-  c.priv.count(Family::kDescriptorTables, s.cpl);
+  PmcScope pmc(c);
+  c.priv.count(Family::kGatesTaskSwitch, s.cpl);
   c.attention = true;
   const bool op32 = i.opsize == 4;
   StackCursor st(c);
@@ -297,9 +330,13 @@ bool far_ret_protected(ExecContext& c, const x86::Insn& i) {
 
 bool iret_protected(ExecContext& c, const x86::Insn& i) {
   CpuState& s = c.s;
-  c.priv.count(Family::kHaltInterruptFlag, s.cpl);
+  PmcScope pmc(c);
   c.attention = true;
-  if (s.eflags & x86::kNT) return iret_task(c);
+  if (s.eflags & x86::kNT) {
+    c.priv.count(Family::kGatesTaskSwitch, s.cpl);
+    return iret_task(c);
+  }
+  c.priv.count(Family::kHaltInterruptFlag, s.cpl);
   const bool op32 = i.opsize == 4;
   StackCursor st(c);
   uint32_t off, sel32, flags;
@@ -315,8 +352,7 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   if (rpl == s.cpl) {
     if (off > code.limit) return c.cpu.raise(kGP, 0);
     st.commit();
-    write_flags(c, flags, i.opsize);
-    if (op32) s.eflags = (s.eflags & ~x86::kRF) | (flags & x86::kRF);  // IRET loads RF (SDM 17.3.1.1)
+    load_iret_flags(c, flags, i.opsize);
     load_cs(c, sel, code, s.cpl);
     c.next_eip = off;
     return true;
@@ -326,8 +362,7 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   Descriptor ssd;
   if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
   if (off > code.limit) return c.cpu.raise(kGP, 0);
-  write_flags(c, flags, i.opsize);  // at the old CPL (IOPL and IF rules)
-  if (op32) s.eflags = (s.eflags & ~x86::kRF) | (flags & x86::kRF);
+  load_iret_flags(c, flags, i.opsize);  // at the old CPL (IOPL and IF rules)
   load_cs(c, sel, code, rpl);
   set_accessed(c.cpu, ssd);
   load_cache(s.seg[x86::kSs], uint16_t(ss32), ssd);

@@ -1,7 +1,14 @@
 // HLT and interrupt-flag family: CLI STI HLT PUSHF POPF, and the FLAGS-write
 // rule shared with IRET (SDM Vol. 2 "CLI", "STI", "HLT", "PUSHF", "POPF";
 // IOPL sensitivity: Vol. 1, 18.5; 80286 PRM: FLAGS bits 12-15 are 0 in real
-// mode). V86 with IOPL < 3 faults here until VME arrives.
+// mode). With CR4.VME, V86 code at IOPL < 3 works on the virtual interrupt
+// flag: CLI/STI clear/set VIF (STI with VIP set is #GP(0)), 16-bit PUSHF
+// shows VIF as IF and IOPL as 3, 16-bit POPF loads VIF from the image's IF
+// (#GP(0) if the image sets TF, or sets IF while VIP is set); the 32-bit
+// forms stay #GP(0) (SDM Vol. 3A, 20.3 "Interrupt and exception handling in
+// virtual-8086 mode", VME). With CR4.PVI, CLI/STI at CPL 3 in protected
+// mode with IOPL < 3 do the same to VIF (20.4 "Protected-mode virtual
+// interrupts"); PUSHF/POPF are not affected by PVI.
 #include "core/priv/priv.h"
 
 namespace tx86::core::priv {
@@ -12,24 +19,50 @@ using M = x86::Mnemonic;
 
 inline unsigned iopl(const CpuState& s) { return (s.eflags >> 12) & 3; }
 
-// CLI/STI/PUSHF/POPF: in protected mode CLI/STI need CPL <= IOPL; in V86
-// mode all four need IOPL = 3 (no VME yet).
-inline bool iopl_ok(ExecContext& c, bool pm_check) {
-  if (c.s.v86()) return iopl(c.s) == 3 || c.cpu.raise(kGP, 0);
-  if (pm_check && c.s.protected_mode() && c.s.cpl > iopl(c.s)) return c.cpu.raise(kGP, 0);
-  return true;
+// Which flag CLI/STI act on (SDM "CLI"/"STI" Operation): `virt` = VIF.
+// Raises #GP(0) when neither is allowed.
+inline bool cli_sti_target(ExecContext& c, bool& virt) {
+  const CpuState& s = c.s;
+  virt = false;
+  if (!s.protected_mode()) return true;
+  if (s.v86()) {
+    if (iopl(s) == 3) return true;
+    if (s.cr4 & kCr4VME) return virt = true;
+    return c.cpu.raise(kGP, 0);
+  }
+  if (s.cpl <= iopl(s)) return true;
+  if (s.cpl == 3 && (s.cr4 & kCr4PVI)) return virt = true;
+  return c.cpu.raise(kGP, 0);
+}
+
+// PUSHF/POPF in V86 mode at IOPL < 3: allowed only for the 16-bit forms
+// with CR4.VME (then virtual); #GP(0) otherwise. `virt` is false outside
+// that case (the ordinary forms).
+inline bool pushf_popf_target(ExecContext& c, const x86::Insn& i, bool& virt) {
+  virt = false;
+  if (!c.s.v86() || iopl(c.s) == 3) return true;
+  if (!(c.s.cr4 & kCr4VME) || i.opsize != 2) return c.cpu.raise(kGP, 0);
+  return virt = true;
 }
 
 bool cli(ExecContext& c, const x86::Insn&) {
   c.priv.count(Family::kHaltInterruptFlag, c.s.cpl);
-  if (!iopl_ok(c, true)) return false;
-  c.s.eflags &= ~x86::kIF;
+  bool virt;
+  if (!cli_sti_target(c, virt)) return false;
+  c.s.eflags &= ~(virt ? x86::kVIF : x86::kIF);
   return true;
 }
 
 bool sti(ExecContext& c, const x86::Insn&) {
   c.priv.count(Family::kHaltInterruptFlag, c.s.cpl);
-  if (!iopl_ok(c, true)) return false;
+  bool virt;
+  if (!cli_sti_target(c, virt)) return false;
+  if (virt) {
+    // A pending virtual interrupt: let the monitor deliver it.
+    if (c.s.eflags & x86::kVIP) return c.cpu.raise(kGP, 0);
+    c.s.eflags |= x86::kVIF;
+    return true;
+  }
   // The shadow: an interrupt is recognised only after the next instruction
   // (SDM Vol. 3A, 6.8.3), and only if IF was clear before.
   if (!(c.s.eflags & x86::kIF)) c.shadow = true;
@@ -48,7 +81,14 @@ bool hlt(ExecContext& c, const x86::Insn&) {
 
 bool pushf(ExecContext& c, const x86::Insn& i) {
   c.priv.count(Family::kHaltInterruptFlag, c.s.cpl);
-  if (!iopl_ok(c, false)) return false;
+  bool virt;
+  if (!pushf_popf_target(c, i, virt)) return false;
+  if (virt) {
+    // VIF shown as IF, IOPL shown as 3 (SDM "PUSHF", VME).
+    uint16_t image = uint16_t((c.s.eflags & ~x86::kIF) | x86::kIOPL);
+    if (c.s.eflags & x86::kVIF) image |= x86::kIF;
+    return interp::push<uint16_t>(c, image);
+  }
   if (i.opsize == 2) return interp::push<uint16_t>(c, uint16_t(c.s.eflags));
   // The image has VM and RF cleared (SDM "PUSHF").
   return interp::push<uint32_t>(c, c.s.eflags & ~(x86::kVM | x86::kRF));
@@ -56,7 +96,8 @@ bool pushf(ExecContext& c, const x86::Insn& i) {
 
 bool popf(ExecContext& c, const x86::Insn& i) {
   c.priv.count(Family::kHaltInterruptFlag, c.s.cpl);
-  if (!iopl_ok(c, false)) return false;
+  bool virt;
+  if (!pushf_popf_target(c, i, virt)) return false;
   interp::StackCursor st(c);
   uint32_t v;
   if (i.opsize == 2) {
@@ -65,6 +106,11 @@ bool popf(ExecContext& c, const x86::Insn& i) {
     v = w;
   } else if (!st.pop(v)) {
     return false;
+  }
+  if (virt) {
+    if (!write_flags_virtual(c, v)) return false;
+    st.commit();
+    return true;
   }
   st.commit();
   write_flags(c, v, i.opsize);
@@ -90,6 +136,14 @@ void write_flags(ExecContext& c, uint32_t value, unsigned size) {
   const uint32_t old = s.eflags;
   s.eflags = (old & ~mask) | (value & mask) | 0x2;
   if ((old ^ s.eflags) & (x86::kIF | x86::kTF)) c.attention = true;
+}
+
+bool write_flags_virtual(ExecContext& c, uint32_t image) {
+  CpuState& s = c.s;
+  if ((image & x86::kTF) || ((s.eflags & x86::kVIP) && (image & x86::kIF))) return c.cpu.raise(kGP, 0);
+  const uint32_t mask = interp::writable_flags_mask(c.cpu, 2) & ~(x86::kIF | x86::kIOPL);
+  s.eflags = (s.eflags & ~(mask | x86::kVIF)) | (image & mask) | ((image & x86::kIF) ? x86::kVIF : 0) | 0x2;
+  return true;
 }
 
 void register_interrupt_flag(HandlerTable& t) {

@@ -1,13 +1,17 @@
-// MSR/CPUID family: CPUID, RDTSC, RDMSR, WRMSR (SDM Vol. 2 per instruction;
-// MSR numbers: Vol. 4, table 2-2 for the P6 family).
+// MSR/CPUID family: CPUID, RDTSC, RDPMC, RDMSR, WRMSR (SDM Vol. 2 per
+// instruction; MSR numbers: Vol. 4, table 2-2 for the P6 family), and the
+// P6 performance-monitoring counters declared in perf_counters.h.
 //
 // CPUID describes a family-6 CPU with exactly the features tx86 implements:
-// DE, PSE, TSC, MSR (RDMSR/WRMSR for the MSRs below), PAE, CX8, SEP, PGE
-// and CMOV. No FPU bit: the x87 is a later issue; no VME, MCE, MCA, MTRR,
-// APIC, PAT. Extended leaf 80000008h reports 32 physical address bits, which
+// VME (CR4.VME and CR4.PVI), DE, PSE, TSC, MSR (RDMSR/WRMSR for the MSRs
+// below), PAE, CX8, SEP, PGE and CMOV. No FPU bit: the x87 is a later
+// issue; no MCE, MCA, MTRR,
+// APIC, PAT. RDPMC and the two P6 counters have no CPUID bit: family 6
+// implies them (no architectural-perfmon leaf 0Ah: the maximum leaf is 1). Extended leaf 80000008h reports 32 physical address bits, which
 // makes bits 63:32 of PAE entries reserved (SDM Vol. 3A, 4.1.4). The
 // time-stamp counter is the deterministic clock (retired instructions) plus
 // CpuState::tsc_offset, so runs repeat exactly.
+#include "core/priv/perf_counters.h"
 #include "core/priv/priv.h"
 #include "core/priv/sysenter.h"
 
@@ -32,10 +36,10 @@ constexpr uint32_t kMsrEblCrPoweron = 0x2A;
 constexpr uint32_t kMsrBiosSignId = 0x8B;
 
 // CPUID.1:EDX bits (SDM Vol. 2 "CPUID", table 3-11).
-constexpr uint32_t kFeatDe = 1u << 2, kFeatPse = 1u << 3, kFeatTsc = 1u << 4, kFeatMsr = 1u << 5,
+constexpr uint32_t kFeatVme = 1u << 1, kFeatDe = 1u << 2, kFeatPse = 1u << 3, kFeatTsc = 1u << 4, kFeatMsr = 1u << 5,
                    kFeatPae = 1u << 6, kFeatCx8 = 1u << 8, kFeatSep = 1u << 11, kFeatPge = 1u << 13,
                    kFeatCmov = 1u << 15;
-constexpr uint32_t kFeatures = kFeatDe | kFeatPse | kFeatTsc | kFeatMsr | kFeatPae | kFeatCx8 | kFeatSep |
+constexpr uint32_t kFeatures = kFeatVme | kFeatDe | kFeatPse | kFeatTsc | kFeatMsr | kFeatPae | kFeatCx8 | kFeatSep |
                                kFeatPge | kFeatCmov;
 // Family 6, model 3, stepping 3 (matching EDX at reset, core/cpu.cpp).
 // Not model 1: SDM Vol. 2 "SYSENTER" says family 6 with model < 3 and
@@ -97,6 +101,13 @@ bool rdmsr(ExecContext& c, const x86::Insn&) {
   c.priv.count(Family::kMsrCpuid, c.s.cpl);
   if ((c.s.protected_mode() && c.s.cpl != 0) || c.s.v86()) return c.cpu.raise(kGP, 0);
   uint64_t v;
+  bool pmc = false;
+  if (!pmc_read_msr(c, c.s.gpr[x86::kEcx], v, pmc)) return false;
+  if (pmc) {
+    c.s.gpr[x86::kEax] = uint32_t(v);
+    c.s.gpr[x86::kEdx] = uint32_t(v >> 32);
+    return true;
+  }
   switch (c.s.gpr[x86::kEcx]) {
     case kMsrTsc: v = tsc(c); break;
     case kMsrSysenterCs: v = c.s.sysenter_cs; break;
@@ -116,6 +127,9 @@ bool wrmsr(ExecContext& c, const x86::Insn&) {
   c.priv.count(Family::kMsrCpuid, c.s.cpl);
   if ((c.s.protected_mode() && c.s.cpl != 0) || c.s.v86()) return c.cpu.raise(kGP, 0);
   const uint64_t v = (uint64_t{c.s.gpr[x86::kEdx]} << 32) | c.s.gpr[x86::kEax];
+  bool pmc = false;
+  if (!pmc_write_msr(c, c.s.gpr[x86::kEcx], v, pmc)) return false;
+  if (pmc) return true;
   switch (c.s.gpr[x86::kEcx]) {
     // Writing the TSC sets the offset so that RDTSC now reads `v`.
     case kMsrTsc: c.s.tsc_offset = v - c.machine.clock().retired(); break;
@@ -132,11 +146,87 @@ bool wrmsr(ExecContext& c, const x86::Insn&) {
 
 }  // namespace
 
+// ---- P6 performance-monitoring counters (perf_counters.h) ----
+namespace {
+
+constexpr uint64_t kCounterMask = (uint64_t{1} << 40) - 1;
+constexpr uint32_t kUsr = 1u << 16, kOs = 1u << 17, kEn = 1u << 22;
+// PerfEvtSel bit 21 is reserved; EN (bit 22) exists in PerfEvtSel0 only.
+constexpr uint32_t kSelReserved0 = 1u << 21;
+constexpr uint32_t kSelReserved1 = (1u << 21) | kEn;
+constexpr uint8_t kEventInstRetired = 0xC0, kEventCycles = 0x79;
+
+}  // namespace
+
+void pmc_sync(CpuState& s, uint64_t retired_now) {
+  const uint64_t delta = retired_now - s.pmc_clock;
+  s.pmc_clock = retired_now;
+  const unsigned cpl = s.pmc_cpl;
+  s.pmc_cpl = s.cpl;
+  if (delta == 0 || !(s.perfevtsel[0] & kEn)) return;
+  for (unsigned n = 0; n < 2; ++n) {
+    const uint32_t sel = s.perfevtsel[n];
+    const uint8_t event = uint8_t(sel);
+    if (event != kEventInstRetired && event != kEventCycles) continue;
+    if (!(sel & (cpl == 0 ? kOs : kUsr))) continue;
+    s.perfctr[n] = (s.perfctr[n] + delta) & kCounterMask;
+  }
+}
+
+bool pmc_read_msr(ExecContext& c, uint32_t msr, uint64_t& value, bool& handled) {
+  handled = true;
+  pmc_sync(c);
+  switch (msr) {
+    case kMsrPerfCtr0: value = c.s.perfctr[0]; return true;
+    case kMsrPerfCtr1: value = c.s.perfctr[1]; return true;
+    case kMsrPerfEvtSel0: value = c.s.perfevtsel[0]; return true;
+    case kMsrPerfEvtSel1: value = c.s.perfevtsel[1]; return true;
+    default: handled = false; return true;
+  }
+}
+
+bool pmc_write_msr(ExecContext& c, uint32_t msr, uint64_t value, bool& handled) {
+  handled = true;
+  pmc_sync(c);
+  const uint32_t lo = uint32_t(value);
+  switch (msr) {
+    // P6: only the low 32 bits are written; bits 39:32 are a sign
+    // extension of bit 31 (SDM Vol. 3B, P6 family "WRMSR ... counters").
+    case kMsrPerfCtr0:
+    case kMsrPerfCtr1:
+      c.s.perfctr[msr - kMsrPerfCtr0] = uint64_t(int64_t(int32_t(lo))) & kCounterMask;
+      return true;
+    case kMsrPerfEvtSel0:
+    case kMsrPerfEvtSel1: {
+      const unsigned n = msr - kMsrPerfEvtSel0;
+      if ((value >> 32) != 0 || (lo & (n == 0 ? kSelReserved0 : kSelReserved1))) return c.cpu.raise(kGP, 0);
+      c.s.perfevtsel[n] = lo;
+      return true;
+    }
+    default: handled = false; return true;
+  }
+}
+
+bool rdpmc(ExecContext& c, const x86::Insn&) {
+  c.priv.count(Family::kMsrCpuid, c.s.cpl);
+  // CPL 0 (real mode included) or CR4.PCE; V86 mode runs at CPL 3.
+  const bool allowed = c.s.v86() ? (c.s.cr4 & kCr4PCE) != 0
+                                 : (!c.s.protected_mode() || c.s.cpl == 0 || (c.s.cr4 & kCr4PCE) != 0);
+  if (!allowed) return c.cpu.raise(kGP, 0);
+  const uint32_t n = c.s.gpr[x86::kEcx];
+  if (n > 1) return c.cpu.raise(kGP, 0);  // the P6 has counters 0 and 1
+  pmc_sync(c);
+  c.s.gpr[x86::kEax] = uint32_t(c.s.perfctr[n]);
+  c.s.gpr[x86::kEdx] = uint32_t(c.s.perfctr[n] >> 32);
+  return true;
+}
+
 void register_msr_cpuid(HandlerTable& t) {
   t.set(M::kCpuid, cpuid);
   t.set(M::kRdtsc, rdtsc);
   t.set(M::kRdmsr, rdmsr);
   t.set(M::kWrmsr, wrmsr);
+  t.set(M::kRdpmc, rdpmc);
   register_sysenter(t);
 }
 

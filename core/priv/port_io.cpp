@@ -2,7 +2,9 @@
 // 18.5). INS/OUTS share the REP machinery of core/interp/string.cpp and call
 // io_permitted() from here. Every access is counted, and the engine is told
 // to look at the world afterwards (a device may have raised an IRQ or asked
-// the machine to stop).
+// the machine to stop). I/O breakpoints (DR7 R/W = 10 with CR4.DE) are
+// matched after the access: a #DB trap follows the instruction (17.2.4).
+#include "core/interp/debug.h"
 #include "core/priv/descriptors.h"
 #include "core/priv/priv.h"
 
@@ -31,6 +33,7 @@ bool in(ExecContext& c, const x86::Insn& i) {
   if (size == 1) c.s.set_reg8(0, uint8_t(v));
   else if (size == 2) c.s.set_reg16(x86::kEax, uint16_t(v));
   else c.s.gpr[x86::kEax] = v;
+  interp::io_breakpoints(c.cpu, port, size);
   c.attention = true;
   return true;
 }
@@ -43,6 +46,7 @@ bool out(ExecContext& c, const x86::Insn& i) {
   if (!port_operand(c, i, i.ops[0], port) || !io_permitted(c, port, size)) return false;
   const uint32_t mask = size == 1 ? 0xFFu : (size == 2 ? 0xFFFFu : 0xFFFFFFFFu);
   c.cpu.port_out(port, c.s.gpr[x86::kEax] & mask, size);
+  interp::io_breakpoints(c.cpu, port, size);
   c.attention = true;
   return true;
 }

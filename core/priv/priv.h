@@ -10,10 +10,13 @@
 //   task_switch.cpp        hardware task switches through 16- and 32-bit TSSs
 //   sysenter.cpp           SYSENTER / SYSEXIT
 //   port_io.cpp            IN OUT INS OUTS with the IOPL and TSS I/O-bitmap checks
-//   msr_cpuid.cpp          CPUID RDTSC RDMSR WRMSR
-//   interrupt_flag.cpp     CLI STI HLT PUSHF POPF (IOPL and V86 rules)
+//   msr_cpuid.cpp          CPUID RDTSC RDPMC RDMSR WRMSR, the P6 performance
+//                          counters (perf_counters.h)
+//   interrupt_flag.cpp     CLI STI HLT PUSHF POPF (IOPL, V86, VME and PVI rules)
 // Both engines reach them through the interpreter's handler table. Each
-// handler counts its trap in ExecContext::priv by family and CPL.
+// handler counts its trap in ExecContext::priv by family and CPL
+// (priv_stats.h; gates.cpp, task switches by IRET and sysenter.cpp count
+// as "gates-task-switch").
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,13 @@ bool iret_protected(ExecContext& c, const x86::Insn& i);
 // and mode allow (SDM Vol. 2 "POPF", table 4-?; 286: bits 12-15 stay 0 in
 // real mode). Marks the context for attention when IF or TF changes.
 void write_flags(ExecContext& c, uint32_t value, unsigned size);
+
+// FLAGS written by a 16-bit POPF / IRET in V86 mode with CR4.VME and
+// IOPL < 3 (SDM "POPF", "IRET"; Vol. 3A, 20.3): #GP(0) if the image sets
+// TF, or sets IF while VIP is set; else every FLAGS bit but IF and IOPL
+// from the image, and VIF from the image's IF. Call before committing the
+// stack pops (it may fault).
+bool write_flags_virtual(ExecContext& c, uint32_t image);
 
 // MOV with a control, debug or test register operand (0F 20-26).
 bool mov_special(ExecContext& c, const x86::Insn& i);

@@ -12,8 +12,10 @@ namespace tx86::core::priv {
 enum class Family : uint8_t {
   kControlRegisters,   // MOV CRn/DRn/TRn, LMSW, SMSW, CLTS, INVD, WBINVD, INVLPG
   kDescriptorTables,   // LGDT LIDT SGDT SIDT LLDT SLDT LTR STR, segment loads
+  kGatesTaskSwitch,    // protected-mode far JMP/CALL/RET (call gates, task gates, TSSs),
+                       // IRET to another task (NT), SYSENTER/SYSEXIT
   kPortIo,             // IN OUT INS OUTS
-  kMsrCpuid,           // CPUID RDTSC RDMSR WRMSR
+  kMsrCpuid,           // CPUID RDTSC RDPMC RDMSR WRMSR
   kHaltInterruptFlag,  // HLT CLI STI PUSHF POPF IRET
   kCount
 };
@@ -22,6 +24,7 @@ inline std::string_view family_name(Family f) {
   switch (f) {
     case Family::kControlRegisters: return "control-registers";
     case Family::kDescriptorTables: return "descriptor-tables";
+    case Family::kGatesTaskSwitch: return "gates-task-switch";
     case Family::kPortIo: return "port-io";
     case Family::kMsrCpuid: return "msr-cpuid";
     case Family::kHaltInterruptFlag: return "halt-interrupt-flag";

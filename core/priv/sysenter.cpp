@@ -4,6 +4,7 @@
 // accessed), DPL 0 for SYSENTER and 3 for SYSEXIT.
 #include "core/priv/sysenter.h"
 
+#include "core/priv/perf_counters.h"
 #include "core/priv/priv.h"
 
 namespace tx86::core::priv {
@@ -23,7 +24,8 @@ SegmentCache flat_segment(uint16_t selector, uint16_t type, unsigned dpl) {
 }
 
 bool sysenter(ExecContext& c, const x86::Insn&) {
-  c.priv.count(Family::kDescriptorTables, c.s.cpl);
+  c.priv.count(Family::kGatesTaskSwitch, c.s.cpl);
+  PmcScope pmc(c);
   // #GP(0) in real-address mode or with a null IA32_SYSENTER_CS (bits 15:2).
   if (!c.s.protected_mode() || (c.s.sysenter_cs & 0xFFFC) == 0) return c.cpu.raise(kGP, 0);
   const uint16_t cs = uint16_t(c.s.sysenter_cs & 0xFFFC);
@@ -38,7 +40,8 @@ bool sysenter(ExecContext& c, const x86::Insn&) {
 }
 
 bool sysexit(ExecContext& c, const x86::Insn&) {
-  c.priv.count(Family::kDescriptorTables, c.s.cpl);
+  c.priv.count(Family::kGatesTaskSwitch, c.s.cpl);
+  PmcScope pmc(c);
   // #GP(0) with a null IA32_SYSENTER_CS, at CPL != 0 (V86 mode runs at 3)
   // or in real-address mode.
   if (!c.s.protected_mode() || c.s.v86() || c.s.cpl != 0 || (c.s.sysenter_cs & 0xFFFC) == 0)

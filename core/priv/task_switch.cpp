@@ -29,6 +29,7 @@ struct TaskImage {
   uint16_t seg[6] = {};  // ES CS SS DS FS GS
   uint16_t ldt = 0;
   uint16_t link_field = 0;
+  bool trap = false;  // T flag (32-bit TSS offset 64h bit 0): #DB after the switch
 };
 
 bool read_image(Cpu& cpu, const Descriptor& tss, const TssLayout& l, TaskImage& t) {
@@ -49,6 +50,11 @@ bool read_image(Cpu& cpu, const Descriptor& tss, const TssLayout& l, TaskImage& 
   for (unsigned i = 0; i < nseg; ++i)
     if (!cpu.read_linear<uint16_t>(b + l.seg + i * l.word, t.seg[i])) return false;
   if (!cpu.read_linear<uint16_t>(b + l.ldt, t.ldt)) return false;
+  if (l.word == 4) {
+    uint16_t w;
+    if (!cpu.read_linear<uint16_t>(b + 0x64, w)) return false;
+    t.trap = (w & 1) != 0;
+  }
   return true;
 }
 
@@ -201,7 +207,11 @@ bool task_switch(Cpu& cpu, uint16_t sel, Descriptor tss, TaskSwitchReason reason
   // from a 32-bit TSS and with paging on (SDM 7.3 step 9); the new task's
   // descriptor reads below already go through it.
   if (tss.tss32() && s.paging() && !cpu.load_cr3(t.cr3)) return false;
-  return load_new_segments(cpu, t, ext);
+  if (!load_new_segments(cpu, t, ext)) return false;
+  // The T flag: a #DB trap before the new task's first instruction
+  // (SDM Vol. 3A, 17.3.1.5); the caller delivers it (interp::task_switch_trap).
+  cpu.task_switch_trap = t.trap;
+  return true;
 }
 
 }  // namespace tx86::core::priv

@@ -10,7 +10,13 @@
  * handler at a higher privilege: SS:ESP from the TSS, frame SS ESP EFLAGS CS
  * EIP; interrupt gates clear IF, trap gates do not), 7.2.1 (TSS SS0:ESP0);
  * Vol. 2A CALL, Vol. 2B RET and IRET "Operation" and "Protected Mode
- * Exceptions". */
+ * Exceptions".
+ * Protected-mode virtual interrupts (CR4.PVI): Vol. 3A 20.4 and Vol. 2 CLI
+ * and STI Operation (at CPL 3 with IOPL < 3 and PVI = 1, CLI clears VIF and
+ * STI sets it, #GP(0) instead if VIP = 1; IF is unchanged; with CPL <= IOPL
+ * they act on IF as usual; with PVI = 0 they are #GP(0)); Vol. 2 IRET (at
+ * CPL 0 IRET loads VIF and VIP from the image) and PUSHF (EFLAGS image with
+ * VM and RF cleared, VIF and VIP as they are). */
 #include "lib/runtime.h"
 
 const char test_area[] = "rings";
@@ -112,6 +118,41 @@ static int trap_hook_fn(struct trap_frame *f) {
   return 1;
 }
 
+/* PVI. */
+#define EFL_VIF (1u << 19)
+#define EFL_VIP (1u << 20)
+#define CR4_PVI (1u << 1)
+volatile uint32_t pvi_after_cli, pvi_after_sti;
+static void r3_cli_sti(void) {
+  __asm__ volatile("cli\n pushf\n popl pvi_after_cli\n sti\n pushf\n popl pvi_after_sti" ::: "memory");
+  user_return();
+}
+static void r3_sti(void) {
+  __asm__ volatile("sti" ::: "memory");
+  user_return();
+}
+static void test_pvi(void) {
+  run_ring3(r3_cli_sti, 0x202);
+  check_fault("PVI=0, CPL 3, IOPL 0: CLI is #GP(0)", 13, 0);
+  WRITE_CR(4, READ_CR(4) | CR4_PVI);
+  check_eq("CR4.PVI can be set", CR4_PVI, READ_CR(4) & CR4_PVI);
+  pvi_after_cli = pvi_after_sti = 0xFFFFFFFF;
+  run_ring3(r3_cli_sti, 0x202 | EFL_VIF);
+  check_fault("PVI=1, CPL 3, IOPL 0: CLI and STI execute", VEC_USER_RETURN, NO_ERR_CHECK);
+  check_eq("PVI: CLI cleared VIF", 0, pvi_after_cli & EFL_VIF);
+  check_eq("PVI: CLI left IF set", 0x200, pvi_after_cli & 0x200);
+  check_eq("PVI: STI set VIF", EFL_VIF, pvi_after_sti & EFL_VIF);
+  run_ring3(r3_sti, 0x202 | EFL_VIP);
+  check_fault("PVI: STI with VIP = 1 is #GP(0)", 13, 0);
+  check_eq("PVI: the #GP frame shows VIP = 1 (IRET at CPL 0 loaded it)", EFL_VIP, caught.eflags & EFL_VIP);
+  pvi_after_cli = 0xFFFFFFFF;
+  run_ring3(r3_cli_sti, 0x3202 | EFL_VIF);
+  check_fault("PVI, IOPL 3: CLI/STI at CPL 3 act on IF", VEC_USER_RETURN, NO_ERR_CHECK);
+  check_eq("PVI, IOPL 3: CLI cleared IF", 0, pvi_after_cli & 0x200);
+  check_eq("PVI, IOPL 3: CLI left VIF alone", EFL_VIF, pvi_after_cli & EFL_VIF);
+  WRITE_CR(4, READ_CR(4) & ~CR4_PVI);
+}
+
 void test_main(void) {
   const uint32_t esp0 = (uint32_t)ring0_stack + sizeof ring0_stack;
   set_gdt(G_CALL3, make_gate(SEL_KCODE, (uint32_t)gate_target, ACC_P | ACC_DPL3 | SYS_CALL_GATE32, 2));
@@ -197,4 +238,5 @@ void test_main(void) {
   check_eq("trap gate leaves IF set in the handler", 1, h_if);
   set_trap_hook(VEC_INT3_GATE, 0);
   set_trap_hook(VEC_TRAP3_GATE, 0);
+  test_pvi();
 }

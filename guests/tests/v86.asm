@@ -22,6 +22,11 @@ v86_snippets:
         SNIP s_in_word_straddle
         SNIP s_segment
         SNIP s_hlt
+        SNIP s_flags
+        SNIP s_popf_tf
+        SNIP s_popfd
+        SNIP s_iret_if
+        SNIP s_int60
 
 s_cli:  cli
         hlt
@@ -71,5 +76,50 @@ s_segment:
 s_segment_end:
 s_hlt:  hlt
 s_hlt_end:
+; CLI/STI under VME: the FLAGS images (PUSHF) after each.
+s_flags:
+        cli
+        pushf
+        pop ax
+        sti
+        pushf
+        pop bx
+        hlt
+s_flags_end:
+s_popf_tf:
+        push strict word 0x0100                 ; TF = 1
+        popf
+        hlt
+s_popf_tf_end:
+s_popfd:
+        o32 push strict dword 0x00000202
+        popfd
+        hlt
+s_popfd_end:
+s_iret_if:
+        push strict word 0x0200                 ; FLAGS: IF = 1
+        push strict word 0x0700                 ; CS
+        push strict word s_iret_if_hlt - s_iret_if
+        iret
+s_iret_if_hlt:
+        hlt
+s_iret_if_end:
+; INT 60h; the kernel points vector 60h of the 8086 vector table (linear
+; 180h) at s_int60_handler. The handler records the frame the CPU built
+; (DX = FLAGS image, SI = IP, DI = CS) and its own FLAGS (CX), then IRETs.
+s_int60:
+        mov ax, 0x1111
+        int 0x60
+        hlt
+global s_int60_handler
+s_int60_handler:
+        mov bp, sp
+        mov dx, [bp+4]
+        mov si, [bp+0]
+        mov di, [bp+2]
+        pushf
+        pop cx
+        iret
+s_int60_end:
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -11,12 +11,25 @@
  * bitmap, not IOPL; 18.5.2: every byte accessed must have its bit clear),
  * 20.3.1.1 (an interrupt from V86 to a ring-0 handler: stack from TSS,
  * DS ES FS GS pushed and then loaded with null, VM cleared), Vol. 2B POPF
- * (V86 with IOPL = 3: IOPL itself is not changed), HLT (#GP(0) at CPL > 0). */
+ * (V86 with IOPL = 3: IOPL itself is not changed), HLT (#GP(0) at CPL > 0).
+ * Virtual-mode extensions (CR4.VME): 20.3.2 and the CLI, STI, PUSHF, POPF
+ * and IRET Operation sections (IOPL < 3: CLI/STI act on VIF, STI with VIP
+ * set is #GP(0); 16-bit PUSHF pushes FLAGS with IF = VIF and IOPL = 3;
+ * 16-bit POPF/IRET load VIF from the image's IF and leave IF and IOPL, and
+ * are #GP(0) if the image sets TF or sets IF while VIP is set; the 32-bit
+ * forms are #GP(0)), 20.3.3 and table 20-2 (INT n: methods 3-6 by IOPL and
+ * the interrupt redirection bitmap, the 32 bytes below the I/O map base;
+ * methods 5/6 go through the 8086 vector table at linear 0: FLAGS, CS, IP
+ * pushed, TF and IF (method 5) or VIF (method 6, FLAGS image with IF = VIF
+ * and IOPL = 3) cleared), CPUID.01H:EDX.VME (bit 1). */
 #include "lib/runtime.h"
 
 const char test_area[] = "v86";
 
-enum { S_CLI, S_STI, S_PUSHF, S_POPF, S_INT, S_IRET, S_IN_OK, S_OUT_DENIED, S_IN_WORD, S_SEGMENT, S_HLT };
+enum {
+  S_CLI, S_STI, S_PUSHF, S_POPF, S_INT, S_IRET, S_IN_OK, S_OUT_DENIED, S_IN_WORD, S_SEGMENT, S_HLT,
+  S_FLAGS, S_POPF_TF, S_POPFD, S_IRET_IF, S_INT60,
+};
 extern const uint32_t v86_snippets[][2];
 
 #define EFL_VM (1u << 17)
@@ -32,9 +45,14 @@ extern const uint32_t v86_snippets[][2];
 #define IO_TSS_INDEX GDT_FIRST_FREE
 static struct {
   struct tss32 tss;
+  uint8_t redirect[32]; /* interrupt redirection bitmap (VME): 1 = IDT */
   uint8_t bitmap[8192];
   uint8_t end;
 } io_tss __attribute__((aligned(128)));
+#define EFL_VIF (1u << 19)
+#define EFL_VIP (1u << 20)
+#define EFL_TF (1u << 8)
+#define CR4_VME 1u
 
 static uint32_t hlt_offset(int s) { return v86_snippets[s][1] - v86_snippets[s][0] - 1; }
 
@@ -63,11 +81,81 @@ static void check_gp_at(const char *what, uint32_t offset) {
   check_eq(what, offset, caught.eip);
 }
 
+static uint32_t snippet_offset(int s, const void *label) { return (uint32_t)label - v86_snippets[s][0]; }
+extern char s_int60_handler[];
+
+static void test_vme(void) {
+  uint32_t a, b, c, d;
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1));
+  check_eq("CPUID.01H:EDX.VME (bit 1) is set", 2, d & 2);
+  WRITE_CR(4, READ_CR(4) | CR4_VME);
+  check_eq("CR4.VME can be set", CR4_VME, READ_CR(4) & CR4_VME);
+
+  /* IOPL = 0, VME: CLI/STI on VIF, PUSHF images. */
+  run_v86(S_FLAGS, EFL_VIF | EFL_IF);
+  check_reached_end("VME, IOPL=0: CLI and STI execute", S_FLAGS);
+  check_eq("VME: PUSHF after CLI shows IF = VIF = 0", 0, caught.eax & EFL_IF);
+  check_eq("VME: PUSHF image shows IOPL = 3", IOPL3, caught.eax & 0x3000);
+  check_eq("VME: PUSHF after STI shows IF = VIF = 1", EFL_IF, caught.ebx & EFL_IF);
+  check_eq("VME: STI set VIF", EFL_VIF, caught.eflags & EFL_VIF);
+  check_eq("VME: CLI/STI left the real IF alone", EFL_IF, caught.eflags & EFL_IF);
+  check_eq("VME: real IOPL still 0", 0, caught.eflags & 0x3000);
+  run_v86(S_STI, EFL_VIP);
+  check_gp_at("VME: STI with VIP = 1 is #GP(0) at the STI", 0);
+  run_v86(S_PUSHF, EFL_VIF);
+  check_reached_end("VME: PUSHF with IF = 0, VIF = 1", S_PUSHF);
+  check_eq("VME: PUSHF image IF comes from VIF", EFL_IF, caught.eax & EFL_IF);
+  run_v86(S_POPF, 0);
+  check_reached_end("VME: POPF of an image with IF = 1 executes", S_POPF);
+  check_eq("VME: POPF set VIF from the image's IF", EFL_VIF, caught.eflags & EFL_VIF);
+  check_eq("VME: POPF left the real IF clear", 0, caught.eflags & EFL_IF);
+  check_eq("VME: PUSHF after it shows IF = 1", EFL_IF, caught.ebx & EFL_IF);
+  run_v86(S_POPF, EFL_VIP);
+  check_gp_at("VME: POPF setting IF with VIP = 1 is #GP(0)", 3);
+  run_v86(S_POPF_TF, 0);
+  check_gp_at("VME: POPF of an image with TF = 1 is #GP(0)", 3);
+  run_v86(S_POPFD, 0);
+  check_gp_at("VME: 32-bit POPF at IOPL < 3 is #GP(0)", 6);
+  run_v86(S_IRET_IF, 0);
+  check_reached_end("VME: 16-bit IRET at IOPL=0 executes", S_IRET_IF);
+  check_eq("VME: IRET loaded VIF from the image's IF", EFL_VIF, caught.eflags & EFL_VIF);
+  check_eq("VME: IRET left the real IF clear", 0, caught.eflags & EFL_IF);
+  run_v86(S_IRET_IF, EFL_VIP);
+  check_gp_at("VME: IRET setting IF with VIP = 1 is #GP(0)", 9);
+
+  /* INT n: the redirection bitmap (bit set for 0x41, clear for 0x60). */
+  *(volatile uint16_t *)(0x60 * 4) = (uint16_t)snippet_offset(S_INT60, s_int60_handler);
+  *(volatile uint16_t *)(0x60 * 4 + 2) = CODE_SEG;
+  run_v86(S_INT60, EFL_VIF);
+  check_gp_at("VME method 6 (IOPL=0, bit clear): INT 60h runs the 8086 handler, IRETs to the HLT after the INT", 5);
+  check_eq("method 6: return IP pushed", 5, caught.esi & 0xFFFF);
+  check_eq("method 6: CS pushed", CODE_SEG, caught.edi & 0xFFFF);
+  check_eq("method 6: FLAGS image IF = VIF (1)", EFL_IF, caught.edx & EFL_IF);
+  check_eq("method 6: FLAGS image IOPL = 3", IOPL3, caught.edx & 0x3000);
+  check_eq("method 6: VIF clear in the handler (its PUSHF shows IF = 0)", 0, caught.ecx & EFL_IF);
+  check_eq("method 6: VIF back to 1 after the IRET", EFL_VIF, caught.eflags & EFL_VIF);
+  run_v86(S_INT60, IOPL3 | EFL_IF);
+  check_gp_at("VME method 5 (IOPL=3, bit clear): INT 60h runs the 8086 handler, IRETs to the HLT", 5);
+  check_eq("method 5: FLAGS image has the real IF (1)", EFL_IF, caught.edx & EFL_IF);
+  check_eq("method 5: IF clear in the handler", 0, caught.ecx & EFL_IF);
+  check_eq("method 5: IF back to 1 after the IRET", EFL_IF, caught.eflags & EFL_IF);
+  run_v86(S_INT, 0);
+  check_gp_at("VME method 3 (IOPL=0, bit set): INT 41h is #GP(0)", 3);
+  run_v86(S_INT, IOPL3);
+  check_fault("VME method 4 (IOPL=3, bit set): INT 41h goes through the IDT", VEC_USER_RETURN, NO_ERR_CHECK);
+  WRITE_CR(4, READ_CR(4) & ~CR4_VME);
+  run_v86(S_INT60, IOPL3);
+  /* The IDT gate for 60h has DPL 0: through the IDT, INT 60h from CPL 3 is
+   * #GP(60h * 8 + 2), not the 8086 handler. */
+  check_fault("no VME, IOPL=3: INT 60h goes to the IDT (method 1; gate DPL 0: #GP(302h))", 13, 0x60 * 8 + 2);
+}
+
 void test_main(void) {
   /* Switch to a TSS with an I/O bitmap. */
   io_tss.tss.ss0 = SEL_KDATA;
   io_tss.tss.esp0 = (uint32_t)ring0_stack + sizeof ring0_stack;
-  io_tss.tss.iomap_base = sizeof io_tss.tss;
+  io_tss.tss.iomap_base = sizeof io_tss.tss + sizeof io_tss.redirect;
+  io_tss.redirect[VEC_USER_RETURN / 8] |= 1u << (VEC_USER_RETURN % 8);
   io_tss.bitmap[0x85 / 8] |= 1u << (0x85 % 8);
   io_tss.end = 0xFF;
   set_gdt(IO_TSS_INDEX, make_desc((uint32_t)&io_tss, sizeof io_tss - 1, ACC_P | SYS_TSS32_AVAIL, 0));
@@ -132,4 +220,5 @@ void test_main(void) {
   check_gp_at("IOPL=0: OUT to a denied port is #GP(0)", 0);
   run_v86(S_IN_WORD, IOPL3);
   check_gp_at("word IN covering an allowed and a denied port is #GP(0)", 0);
+  test_vme();
 }

@@ -1,0 +1,242 @@
+// See emit_memory.h. The inline segment test covers what Cpu::check_segment
+// lets through without a fault for expand-up segments (SDM Vol. 3A, 5.3 and
+// 5.4): outside protected mode (and in V86 mode) only the limit counts; in
+// protected mode a load needs a present expand-up data segment, a store a
+// present writable one. Anything else takes the slow path, which runs the
+// full check (and raises #GP/#SS with the interpreter's vector choice).
+#include "jit/emit_memory.h"
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "core/interp/exec_context.h"
+#include "jit/emit_util.h"
+#include "jit/jit_context.h"
+
+namespace tx86::jit {
+
+namespace ax = asmjit::x86;
+using asmjit::imm;
+using asmjit::Label;
+
+namespace {
+
+constexpr int32_t seg_field(unsigned seg, size_t field) {
+  return static_cast<int32_t>(offsetof(core::CpuState, seg) + seg * sizeof(core::SegmentCache) + field);
+}
+constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
+
+// The slow paths: exactly what an interpreter handler does for the access.
+// A load returns the value, or bit 63 set on a fault.
+template <typename T>
+uint64_t load_slow(JitContext* c, uint32_t seg, uint32_t off) {
+  T v{};
+  if (!core::interp::mem_read<T>(c->exec, seg, off, v)) return uint64_t{1} << 63;
+  return v;
+}
+template <typename T>
+uint32_t store_slow(JitContext* c, uint32_t seg, uint32_t off, uint32_t value) {
+  return core::interp::mem_write<T>(c->exec, seg, off, static_cast<T>(value)) ? 0 : 1;
+}
+
+uint64_t slow_fn(bool store, unsigned w) {
+  if (store) {
+    return w == 1   ? reinterpret_cast<uint64_t>(&store_slow<uint8_t>)
+           : w == 2 ? reinterpret_cast<uint64_t>(&store_slow<uint16_t>)
+                    : reinterpret_cast<uint64_t>(&store_slow<uint32_t>);
+  }
+  return w == 1   ? reinterpret_cast<uint64_t>(&load_slow<uint8_t>)
+         : w == 2 ? reinterpret_cast<uint64_t>(&load_slow<uint16_t>)
+                  : reinterpret_cast<uint64_t>(&load_slow<uint32_t>);
+}
+
+unsigned log2u(uint32_t v) {
+  unsigned n = 0;
+  while ((1u << n) < v) ++n;
+  return n;
+}
+
+// The fast path up to the host address: r9 + r8 on success, else to `slow`.
+// Offset in edx (kept), store value in ecx (kept).
+void emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label slow) {
+  ax::Assembler& a = env.a;
+  const uint32_t mode = env.block.key.mode;
+  const bool pe = (mode >> 2) & 1, vm = (mode >> 3) & 1;
+  const unsigned cpl = (mode >> 6) & 3;
+  // Segment type and rights.
+  a.movzx(ax::r9d, ax::word_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, attrs))));
+  if (pe && !vm) {
+    a.and_(ax::r9d, store ? 0x8E : 0x8C);
+    a.cmp(ax::r9d, store ? 0x82 : 0x80);
+    a.jne(slow);
+  } else {
+    a.test(ax::r9d, 0x4);  // expand-down (or conforming code): the full check
+    a.jnz(slow);
+  }
+  // Limit: offset + w - 1 <= limit, without wrapping.
+  a.lea(ax::r8, ax::qword_ptr(ax::rdx, int32_t(w - 1)));
+  a.mov(ax::r9d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, limit))));
+  a.cmp(ax::r8, ax::r9);
+  a.ja(slow);
+  // Linear address.
+  a.mov(ax::r8d, ax::edx);
+  a.add(ax::r8d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+  // CPL 3: a misaligned access may be #AC (CR0.AM, EFLAGS.AC).
+  if (cpl == 3 && w > 1) {
+    a.test(ax::r8d, w - 1);
+    a.jnz(slow);
+  }
+  // The TLB is current only if the memory map has not changed since it was
+  // filled (pages marked as code, MMIO mapped): else the slow path flushes.
+  const core::Cpu::TlbLayout t = env.cpu->tlb_layout(cpl == 3);
+  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(env.memory_generation)));
+  a.mov(ax::rax, ax::qword_ptr(ax::rax));
+  a.cmp(ax::rax, ax::qword_ptr(ax::r12, t.generation_offset));
+  a.jne(slow);
+  // Entry: ((linear >> 12) & (entries - 1)) * entry_size.
+  a.mov(ax::r9d, ax::r8d);
+  a.shr(ax::r9d, 12 - log2u(t.entry_size));
+  a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
+  // Tag of the access's last byte: a page-crossing access never matches.
+  a.lea(ax::r10d, ax::dword_ptr(ax::r8, int32_t(w - 1)));
+  a.and_(ax::r10d, ~core::kPageMask);
+  a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(store ? t.write_tag : t.read_tag)));
+  a.jne(slow);
+  a.mov(ax::r9, ax::qword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(t.addend)));
+}
+
+ax::Mem host_mem(unsigned w) {
+  return w == 1 ? ax::byte_ptr(ax::r9, ax::r8) : w == 2 ? ax::word_ptr(ax::r9, ax::r8) : ax::dword_ptr(ax::r9, ax::r8);
+}
+
+// Out of line: EIP and clock exact, the interpreter's accessor, the clock
+// back; a fault leaves the block.
+void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool store, Label slow, Label done) {
+  const uint32_t pending = env.pending;
+  EmitEnv* e = &env;
+  const BlockInsn* b = &bi;
+  env.cold->push_back([e, b, seg, w, store, slow, done, pending] {
+    ax::Assembler& a = e->a;
+    a.bind(slow);
+    a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
+    if (pending != 0) {
+      a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(e->retired)));
+      a.add(ax::qword_ptr(ax::rax), pending);
+    }
+    a.mov(ax::rdi, ax::rbx);
+    a.mov(ax::esi, seg);
+    a.mov(ax::rax, imm(slow_fn(store, w)));
+    a.call(ax::rax);
+    Label fault = a.newLabel();
+    if (store) {
+      a.test(ax::eax, ax::eax);
+      a.jnz(fault);
+    } else {
+      a.test(ax::rax, ax::rax);
+      a.js(fault);
+    }
+    if (pending != 0) {
+      a.mov(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
+      a.sub(ax::qword_ptr(ax::rcx), pending);
+    }
+    a.jmp(done);
+    a.bind(fault);
+    a.mov(ax::eax, kExitFault);
+    a.jmp(e->exit);
+  });
+}
+
+}  // namespace
+
+bool accesses_memory(const x86::Insn& i) {
+  if (i.mnemonic == x86::Mnemonic::kLea) return false;
+  for (int k = 0; k < i.num_operands; ++k)
+    if (i.ops[k].kind == x86::OperandKind::kMem) return true;
+  return false;
+}
+
+void emit_effective_address(ax::Assembler& a, const x86::Insn& i, const ax::Gp& dst) {
+  const x86::MemRef& m = i.mem;
+  const bool has_base = m.base != x86::kNoReg, has_index = m.index != x86::kNoReg;
+  if (has_base) a.mov(dst, reg_mem(m.base, 4));
+  if (has_index) a.mov(ax::r11d, reg_mem(m.index, 4));
+  if (has_base && has_index) {
+    a.lea(dst, ax::dword_ptr(dst.r64(), ax::r11, m.scale, m.disp));
+  } else if (has_base) {
+    if (m.disp != 0) a.add(dst, m.disp);
+  } else if (has_index) {
+    a.mov(dst, ax::r11d);
+    if (m.scale != 0) a.shl(dst, m.scale);
+    if (m.disp != 0) a.add(dst, m.disp);
+  } else {
+    a.mov(dst, static_cast<uint32_t>(m.disp));
+  }
+  if (i.addrsize == 2) a.movzx(dst, dst.r16());
+}
+
+void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
+  ax::Assembler& a = env.a;
+  Label slow = a.newLabel(), done = a.newLabel();
+  emit_fast_address(env, seg, w, false, slow);
+  if (w == 4) a.mov(ax::eax, host_mem(4));
+  else a.movzx(ax::eax, host_mem(w));
+  a.bind(done);
+  emit_slow(env, bi, seg, w, false, slow, done);
+}
+
+void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
+  ax::Assembler& a = env.a;
+  Label slow = a.newLabel(), done = a.newLabel();
+  emit_fast_address(env, seg, w, true, slow);
+  a.mov(host_mem(w), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
+  a.bind(done);
+  emit_slow(env, bi, seg, w, true, slow, done);
+}
+
+const uint64_t* memory_generation_address(const core::PhysicalMemory& m) {
+  // PhysicalMemory keeps the counter private as its last member; its
+  // address is checked against generation() here, once per block.
+  static_assert(sizeof(core::PhysicalMemory) % alignof(uint64_t) == 0);
+  const auto* p = reinterpret_cast<const uint64_t*>(reinterpret_cast<const char*>(&m) +
+                                                    sizeof(core::PhysicalMemory) - sizeof(uint64_t));
+  if (*p != m.generation()) throw std::logic_error("jit: cannot find the memory map generation counter");
+  return p;
+}
+
+void emit_stop_check(EmitEnv& env, const BlockInsn& bi) {
+  ax::Assembler& a = env.a;
+  Label stop = a.newLabel();
+  // JitContext holds references (not standard layout); GCC's offsetof is
+  // exact for it all the same.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  constexpr int32_t kStopOff = static_cast<int32_t>(offsetof(JitContext, stop));
+#pragma GCC diagnostic pop
+  a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
+  a.jne(stop);
+  const uint32_t pending = env.pending;
+  EmitEnv* e = &env;
+  const BlockInsn* b = &bi;
+  env.cold->push_back([e, b, stop, pending] {
+    ax::Assembler& a = e->a;
+    a.bind(stop);
+    const uint32_t saved = e->pending;
+    e->pending = pending;
+    emit_retire(*e, b->next_eip);
+    e->pending = saved;
+    a.mov(ax::eax, kExitEnd);
+    a.jmp(e->exit);
+  });
+}
+
+void emit_fault_exit(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
+  ax::Assembler& a = env.a;
+  const uint32_t saved = env.pending;
+  env.pending = pending;
+  emit_retire(env, bi.eip);
+  env.pending = saved;
+  a.mov(ax::eax, kExitFault);
+  a.jmp(env.exit);
+}
+
+}  // namespace tx86::jit

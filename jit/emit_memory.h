@@ -1,0 +1,54 @@
+// Inline guest memory accesses for the emitters (DESIGN.md §5, issue #4):
+// the effective address, the segment checks of Cpu::check_segment for the
+// common cases, and the TLB hit path, all inline; everything else (a segment
+// the inline test does not cover, a limit or rights violation, a TLB miss,
+// a page-crossing access, MMIO, a page holding code for a store, a stale TLB
+// after a memory-map change, an unaligned access at CPL 3 where #AC may
+// apply) calls out to the interpreter's own accessors (interp::mem_read /
+// mem_write), so the result, the fault and its error code, CR2 and the
+// self-modifying-code invalidation are the interpreter's.
+//
+// Register conventions (all host registers the System V ABI lets a callee
+// clobber are clobbered by an access, as are the host flags):
+//   offset in edx, store value in ecx, load result in eax (zero-extended).
+// A failing access exits the block with kExitFault, EIP at the instruction
+// and the clock brought up to date (as a faulting handler does). Before a
+// slow-path call, EIP and the clock are made exact (a device may look); the
+// clock goes back afterwards, since the inline instructions retire later.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+
+#include "jit/jit_table.h"
+
+namespace tx86::jit {
+
+// The address of PhysicalMemory's map generation counter (which the inline
+// path compares with the TLB's). Throws std::logic_error if not found.
+const uint64_t* memory_generation_address(const core::PhysicalMemory& m);
+
+// Whether the instruction reads or writes memory through its ModRM/moffs
+// operand (LEA does not).
+bool accesses_memory(const x86::Insn& i);
+
+// dst := the effective address of the instruction's memory operand (32-bit,
+// wrapped to 16 bits for 16-bit addressing). Uses r11 besides dst.
+void emit_effective_address(asmjit::x86::Assembler& a, const x86::Insn& i, const asmjit::x86::Gp& dst);
+
+// eax := the `w`-byte value at seg:edx.
+void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
+// Stores the low `w` bytes of ecx at seg:edx.
+void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
+
+// After an instruction that stored (env.pending already counts it): if the
+// store rewrote translated code of this block, stop the block here, as the
+// handler thunk does.
+void emit_stop_check(EmitEnv& env, const BlockInsn& bi);
+
+// The fault exit for an out-of-line path: EIP at the instruction, the
+// `pending` inline instructions before it retired, kExitFault.
+void emit_fault_exit(EmitEnv& env, const BlockInsn& bi, uint32_t pending);
+
+}  // namespace tx86::jit

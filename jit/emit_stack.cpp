@@ -1,0 +1,95 @@
+// Inline PUSH (register, immediate, memory) and POP register (SDM Vol. 2,
+// PUSH and POP), see emit_stack.h. PUSH eSP pushes the value before the
+// push and POP eSP loads the popped value, as on the 286 and later (the
+// interpreter's core/interp/stack.cpp). POP to memory and the segment
+// register forms call the interpreter handler.
+#include "jit/emit_stack.h"
+
+#include "jit/emit_memory.h"
+#include "jit/emit_util.h"
+
+namespace tx86::jit {
+
+namespace ax = asmjit::x86;
+using x86::Mnemonic;
+using x86::OperandKind;
+
+namespace {
+
+bool stack32(const EmitEnv& env) { return (env.block.key.mode >> 1) & 1; }
+
+ax::Mem esp_mem(const EmitEnv& env) { return reg_mem(x86::kEsp, stack32(env) ? 4 : 2); }
+
+bool push_inlines(const x86::Insn& i) {
+  const x86::Operand& o = i.ops[0];
+  return i.num_operands == 1 && (o.size == 2 || o.size == 4) && o.size == i.opsize &&
+         (o.kind == OperandKind::kReg || o.kind == OperandKind::kImm || o.kind == OperandKind::kMem) &&
+         !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_push_insn(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!push_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const x86::Operand& o = i.ops[0];
+  const unsigned w = o.size;
+  if (o.kind == OperandKind::kReg) {
+    a.mov(scratch2(w), reg_mem(o.reg, w));
+  } else if (o.kind == OperandKind::kImm) {
+    a.mov(ax::ecx, o.imm & width_mask(w));
+  } else {
+    emit_effective_address(a, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w);
+    a.mov(ax::ecx, ax::eax);
+  }
+  emit_push(env, bi, w);
+  ++env.pending;
+  emit_stop_check(env, bi);
+}
+
+bool pop_inlines(const x86::Insn& i) {
+  const x86::Operand& o = i.ops[0];
+  return i.num_operands == 1 && (o.size == 2 || o.size == 4) && o.size == i.opsize && o.kind == OperandKind::kReg &&
+         !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_pop_insn(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!pop_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  const unsigned w = i.ops[0].size;
+  emit_pop(env, bi, w);
+  env.a.mov(reg_mem(i.ops[0].reg, w), scratch(w));
+  ++env.pending;
+}
+
+}  // namespace
+
+void emit_push(EmitEnv& env, const BlockInsn& bi, unsigned w) {
+  ax::Assembler& a = env.a;
+  a.mov(ax::edx, reg_mem(x86::kEsp, 4));
+  a.sub(ax::edx, w);
+  if (!stack32(env)) a.movzx(ax::edx, ax::dx);
+  emit_store(env, bi, x86::kSs, w);
+  a.sub(esp_mem(env), w);
+}
+
+void emit_pop(EmitEnv& env, const BlockInsn& bi, unsigned w) {
+  ax::Assembler& a = env.a;
+  if (stack32(env)) a.mov(ax::edx, reg_mem(x86::kEsp, 4));
+  else a.movzx(ax::edx, reg_mem(x86::kEsp, 2));
+  emit_load(env, bi, x86::kSs, w);
+  a.add(esp_mem(env), w);
+}
+
+void register_stack(JitTable& t) {
+  t.set(Mnemonic::kPush, emit_push_insn, push_inlines);
+  t.set(Mnemonic::kPop, emit_pop_insn, pop_inlines);
+}
+
+}  // namespace tx86::jit

@@ -1,0 +1,90 @@
+; jit_string_test.cpp: REP MOVS/STOS in every width, both directions, CX and
+; ECX counts, overlapping copies and counts of several 1024-iteration
+; chunks, under PIT interrupts every 3 ticks (nasm -f bin; bytes pasted
+; there). DS = ES = 3000h; the ISR counts in 3000:F800, the loop its passes
+; in 3000:F900; a REP STOSB finally overwrites the code at "patched".
+bits 16
+org 0
+start:
+  cli
+  mov al,0x11
+  out 0x20,al
+  mov al,0x08
+  out 0x21,al
+  mov al,0x04
+  out 0x21,al
+  mov al,0x01
+  out 0x21,al
+  mov al,0xFE
+  out 0x21,al
+  mov al,0x34
+  out 0x43,al
+  mov al,3
+  out 0x40,al
+  xor al,al
+  out 0x40,al
+  xor ax,ax
+  mov es,ax
+  mov word [es:8*4], isr
+  mov word [es:8*4+2], 0x1000
+  mov ax, 0x3000
+  mov ds, ax
+  mov es, ax
+  sti
+main:
+  cld
+  mov ax, [0xF900]
+  mov di, 0
+  mov cx, 3000
+  rep stosb                ; 3 chunks
+  mov si, 0
+  mov di, 1
+  mov cx, 2500
+  rep movsb                ; overlapping: replicates byte 0
+  mov si, 0x100
+  mov di, 0x4000
+  mov cx, 1500
+  rep movsw
+  mov esi, 0x4000
+  mov edi, 0x8000
+  mov ecx, 1100
+  a32 rep movsd
+  std
+  mov si, 0x8FFE
+  mov di, 0x9FFE
+  mov cx, 2100
+  rep movsw                ; backwards
+  mov di, 0xE000
+  mov eax, 0x12345678
+  mov cx, 1030
+  rep stosd                ; backwards, past the 1024 chunk
+  cld
+  mov si, 0x9000
+  mov di, 0x9001
+  mov cx, 1200
+  rep movsd                ; overlapping by one byte, misaligned: the handler
+  mov si, 0xD000
+  mov di, 0xD001
+  mov cx, 2500
+  rep movsb                ; overlapping over the STOSD pattern: replicates 78h
+  inc word [0xF900]
+  cmp word [0xF900], 200
+  jne main
+  xor bx, bx
+  push cs
+  pop es
+  mov di, patched
+  mov al, 0x90
+  mov cx, 3
+  rep stosb                ; over code: "mov bx,1" becomes NOPs
+patched:
+  mov bx, 1
+  cli
+  hlt
+isr:
+  push ax
+  inc word [0xF800]
+  mov al, 0x20
+  out 0x20, al
+  pop ax
+  iret
