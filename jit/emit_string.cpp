@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/semantics/alu.h"
 #include "jit/jit_context.h"
 
 namespace tx86::jit {
@@ -121,12 +122,79 @@ bool bulk(core::interp::ExecContext& c, const x86::Insn& i) {
   return true;
 }
 
+// REPE/REPNE CMPS and SCAS: element by element in host memory with the
+// handler's flag computation (sem::sub) and its stop tests, in its order:
+// advance, count down, stop at zero, stop on ZF. Every page of the full
+// chunk must be cached (a stop on ZF may come earlier: the check has no
+// side effect, and a failure only sends the chunk to the handler).
+template <typename T, bool kCmps>
+bool bulk_compare(core::interp::ExecContext& c, const x86::Insn& i) {
+  core::CpuState& s = c.s;
+  const uint32_t mask = i.addrsize == 4 ? 0xFFFFFFFFu : 0xFFFFu;
+  const uint32_t count = s.gpr[x86::kEcx] & mask;
+  if (count == 0) return false;
+  const uint32_t n = std::min(count, kRepChunk);
+  const bool down = (s.eflags & x86::kDF) != 0;
+  const bool repne = (i.prefixes & x86::kPrefixRepne) != 0;
+  const uint32_t si = s.gpr[x86::kEsi] & mask, di = s.gpr[x86::kEdi] & mask;
+  uint32_t dl = 0, sl = 0;
+  if (!chunk_range(c, x86::kEs, di, mask, n, sizeof(T), down, Access::kRead, dl)) return false;
+  if (kCmps && !chunk_range(c, i.mem.seg, si, mask, n, sizeof(T), down, Access::kRead, sl)) return false;
+  const int32_t step = down ? -int32_t(sizeof(T)) : int32_t(sizeof(T));
+  const T acc = core::interp::get_reg<T>(s, x86::kEax);
+  uint32_t done = 0;
+  bool stopped = false;
+  while (done < n && !stopped) {
+    uint32_t run = std::min(n - done, room(dl, sizeof(T), down));
+    if (kCmps) run = std::min(run, room(sl, sizeof(T), down));
+    const uint8_t* d = tlb_host(c.cpu, dl, false);
+    const uint8_t* src = kCmps ? tlb_host(c.cpu, sl, false) : nullptr;
+    uint32_t j = 0;
+    while (j < run) {
+      T a = acc, b;
+      std::memcpy(&b, d, sizeof(T));
+      if (kCmps) std::memcpy(&a, src, sizeof(T));
+      core::sem::sub<T>(a, b, 0, s.eflags);
+      ++j;
+      d += step;
+      if (kCmps) src += step;
+      const bool zf = (s.eflags & x86::kZF) != 0;
+      if (repne ? zf : !zf) {
+        stopped = true;
+        break;
+      }
+    }
+    done += j;
+    dl += uint32_t(step) * j;
+    sl += uint32_t(step) * j;
+  }
+  const uint32_t moved = uint32_t(step) * done;
+  s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~mask) | ((di + moved) & mask);
+  if (kCmps) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~mask) | ((si + moved) & mask);
+  s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | (count - done);
+  if (count != done && !stopped) {
+    c.next_eip = s.eip;
+    c.attention = true;
+  }
+  return true;
+}
+
 template <bool kMovs>
 BulkFn by_width(unsigned w) {
   switch (w) {
     case 1: return bulk<uint8_t, kMovs>;
     case 2: return bulk<uint16_t, kMovs>;
     case 4: return bulk<uint32_t, kMovs>;
+    default: return nullptr;
+  }
+}
+
+template <bool kCmps>
+BulkFn compare_by_width(unsigned w) {
+  switch (w) {
+    case 1: return bulk_compare<uint8_t, kCmps>;
+    case 2: return bulk_compare<uint16_t, kCmps>;
+    case 4: return bulk_compare<uint32_t, kCmps>;
     default: return nullptr;
   }
 }
@@ -156,12 +224,16 @@ BulkFn bulk_for(const x86::Insn& i) {
   const unsigned w = i.width ? i.width : i.opsize;
   if (i.mnemonic == Mnemonic::kMovs) return by_width<true>(w);
   if (i.mnemonic == Mnemonic::kStos) return by_width<false>(w);
+  if (i.mnemonic == Mnemonic::kCmps) return compare_by_width<true>(w);
+  if (i.mnemonic == Mnemonic::kScas) return compare_by_width<false>(w);
   return nullptr;
 }
 
 void register_string(JitTable& t) {
   t.set(Mnemonic::kMovs, emit_string, nullptr);  // nullptr: may fault
   t.set(Mnemonic::kStos, emit_string, nullptr);
+  t.set(Mnemonic::kCmps, emit_string, nullptr);
+  t.set(Mnemonic::kScas, emit_string, nullptr);
 }
 
 }  // namespace tx86::jit

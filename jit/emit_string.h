@@ -1,4 +1,5 @@
-// REP MOVS and REP STOS as bulk operations (issue #4, item 2).
+// REP MOVS, REP STOS, REPE/REPNE CMPS and SCAS as bulk operations (issue
+// #4, item 2).
 //
 // One execution of a REP string instruction is what the interpreter's
 // handler does in one go (core/interp/string.cpp): up to kRepChunk (1024)
@@ -14,7 +15,8 @@
 // generation. Then the handler's accesses would all be TLB hits with no side
 // effect but the bytes; the copy goes element by element in the handler's
 // order wherever source and destination overlap in host memory (aliases
-// included). Anything else (a fault, a page not cached yet, MMIO, stores over
+// included); CMPS and SCAS go element by element with the handler's flag
+// computation (sem::sub) and stop tests. Anything else (a fault, a page not cached yet, MMIO, stores over
 // code, misalignment) runs the handler for the whole chunk, so faults at page
 // boundaries, SMC invalidation and the 286's fault quirks stay the
 // interpreter's own.
@@ -29,10 +31,10 @@ namespace tx86::jit {
 // changed) if the handler must run it.
 using BulkFn = bool (*)(core::interp::ExecContext& c, const x86::Insn& i);
 
-// The bulk function for an instruction, or null (not REP MOVS/STOS).
+// The bulk function for an instruction, or null (not REP MOVS/STOS/CMPS/SCAS).
 BulkFn bulk_for(const x86::Insn& i);
 
-// Registers the REP MOVS/STOS emitters (called from register_control_transfer
+// Registers the string emitters (called from register_control_transfer
 // until jit_table.cpp calls it itself).
 void register_string(JitTable& t);
 

@@ -54,7 +54,7 @@ struct JitStats {
   uint64_t direct_runs = 0;          // blocks entered through a patched link (host code)
   uint64_t indirect_runs = 0;        // blocks entered through the lookup table (host code)
   uint64_t lookup_fills = 0;         // lookup-table entries written
-  uint64_t bulk_runs = 0;            // REP MOVS/STOS executions done in bulk (emit_string.h)
+  uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
   uint64_t link_epochs = 0;          // times every link died (mapping, mode, CS, cache, memory map)
   bool chaining = false;             // links in host code on (off under lockstep)
   uint64_t block_instructions = 0;   // retired inside blocks

@@ -23,7 +23,7 @@ void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_second
                u(s.lookup_fills), u(s.indirect_runs));
   std::fprintf(out, "  dispatcher links      %llu blocks run after another without the boundary check\n",
                u(s.linked_runs));
-  std::fprintf(out, "  REP MOVS/STOS in bulk  %llu executions\n", u(s.bulk_runs));
+  std::fprintf(out, "  REP strings in bulk   %llu executions (MOVS STOS CMPS SCAS)\n", u(s.bulk_runs));
   std::fprintf(out, "  invalidations         %llu (self-modifying code)\n", u(s.cache.invalidations));
   std::fprintf(out, "  link epochs           %llu (every link and lookup entry dropped at once)\n", u(s.link_epochs));
   std::fprintf(out, "  flushes               %llu\n", u(s.cache.flushes));

@@ -92,7 +92,6 @@ struct Interpreter::Impl {
   bool deliver_exception();
   bool deliver_external(uint8_t vector);
   bool deliver_trap(uint8_t vector);
-  bool deliver_held_traps();
 };
 
 Interpreter::Interpreter(Machine& machine) : machine_(machine), impl_(new Impl(*this, machine)) {}
@@ -364,17 +363,6 @@ bool Interpreter::Impl::deliver_trap(uint8_t vector) {
   return deliver_exception();
 }
 
-// After a fault was delivered: traps held by a MOV SS / POP SS come at the
-// boundary after the next instruction even when that one faulted, i.e.
-// right after the fault's delivery (SDM Vol. 3A, 6.8.3). The faulting
-// instruction's own breakpoint hits are dropped. False on shutdown.
-bool Interpreter::Impl::deliver_held_traps() {
-  if (cpu.s.held_debug_traps == 0) return true;
-  cpu.data_breakpoint_hits = 0;
-  cpu.hold_debug_traps = false;
-  return !interp::debug_trap_due(cpu, false) || deliver_trap(kDB);
-}
-
 StopReason Interpreter::run(uint64_t max_instructions) {
   Impl& x = *impl_;
   CpuState& s = x.cpu.s;
@@ -426,7 +414,7 @@ StopReason Interpreter::run(uint64_t max_instructions) {
       continue;
     }
     if (x.run_chain(deadline) != Exec::kRetired) {
-      if (!x.deliver_exception() || !x.deliver_held_traps()) return StopReason::kShutdown;
+      if (!x.deliver_exception()) return StopReason::kShutdown;
       continue;
     }
     if ((single_step || debug) && interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB))
@@ -460,7 +448,7 @@ StepResult Interpreter::step() {
   // step() follows no links, but may change CS: links made before die.
   x.cache.bump_epoch();
   if (e == nullptr || x.execute(e, code, attention) != Exec::kRetired)
-    return x.deliver_exception() && x.deliver_held_traps() ? StepResult::kException : StepResult::kShutdown;
+    return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
   stats_.decode_cache_invalidations = x.cache.invalidations();
   if (interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB)) return StepResult::kShutdown;
   if (clock.retired() >= sched.next_due_instruction()) sched.run_due();

@@ -1,4 +1,4 @@
-; jit_string_test.cpp: REP MOVS/STOS in every width, both directions, CX and
+; jit_string_test.cpp: REP MOVS/STOS and REPE/REPNE CMPS/SCAS in every width, both directions, CX and
 ; ECX counts, overlapping copies and counts of several 1024-iteration
 ; chunks, under PIT interrupts every 3 ticks (nasm -f bin; bytes pasted
 ; there). DS = ES = 3000h; the ISR counts in 3000:F800, the loop its passes
@@ -67,6 +67,28 @@ main:
   mov di, 0xD001
   mov cx, 2500
   rep movsb                ; overlapping over the STOSD pattern: replicates 78h
+  mov si, 0x4000
+  mov di, 0x8000
+  mov cx, 1500
+  repe cmpsw               ; equal for a while, then differs (or runs out)
+  add [0xF910], cx
+  mov di, 0xD000
+  mov al, 0x78
+  mov cx, 3000
+  repe scasb               ; stops at the first byte that is not 78h
+  add [0xF912], cx
+  xor di, di
+  mov al, 0x77
+  mov cx, 2100
+  repne scasb              ; no 77h: several chunks
+  add [0xF914], cx
+  std
+  mov esi, 0x9FFC
+  mov edi, 0x9FFC
+  mov ecx, 1100
+  a32 repe cmpsd           ; same bytes, backwards: runs out
+  add [0xF916], cx
+  cld
   inc word [0xF900]
   cmp word [0xF900], 200
   jne main
