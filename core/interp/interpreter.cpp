@@ -14,6 +14,7 @@
 
 #include "core/interp/debug.h"
 #include "core/interp/decode_cache.h"
+#include "core/interp/engine_support.h"
 #include "core/interp/handler_table.h"
 #include "core/interp/interrupts.h"
 #include "frontend-x86/decoder.h"
@@ -92,6 +93,7 @@ struct Interpreter::Impl {
   bool deliver_exception();
   bool deliver_external(uint8_t vector);
   bool deliver_trap(uint8_t vector);
+  bool deliver_held_traps();
 };
 
 Interpreter::Interpreter(Machine& machine) : machine_(machine), impl_(new Impl(*this, machine)) {}
@@ -326,22 +328,14 @@ Exec Interpreter::Impl::run_chain_traced(uint64_t deadline) {
   }
 }
 
-// Delivers cpu.fault with EIP at the faulting instruction. A fault while
-// delivering becomes #DF; a fault while delivering #DF shuts the CPU down
-// (SDM Vol. 3A, 6.15, interrupt 8). Returns false on shutdown.
+// Delivers cpu.fault with EIP at the faulting instruction through
+// interp::deliver_pending_exception (engine_support.h), the one copy the
+// JIT uses too: trace report, one clock unit, HLT cleared, #DF and triple
+// fault (SDM Vol. 3A, 6.15). Returns false on shutdown.
 bool Interpreter::Impl::deliver_exception() {
-  CpuState& s = cpu.s;
-  const Fault f = cpu.fault;
   ++self.stats_.exceptions;
-  if (self.trace_ != nullptr) self.trace_->on_exception(s, f.vector, f.has_error_code, f.error_code);
-  // A delivery is a unit of work for the clock, so that a guest stuck in a
-  // fault loop still reaches its instruction budget and events.
-  m.clock().retire(1);
-  s.halted = false;
   cache.bump_epoch();  // CS changes: no successor link survives
-  if (interp::deliver_exception(m, f)) return true;
-  m.log_once("triple-fault", "triple fault: CPU shut down");
-  return false;
+  return interp::deliver_pending_exception(m, self.trace_);
 }
 
 bool Interpreter::Impl::deliver_external(uint8_t vector) {
@@ -361,6 +355,17 @@ bool Interpreter::Impl::deliver_trap(uint8_t vector) {
   cpu.s.halted = false;  // a trap after HLT runs its handler
   if (interp::deliver_interrupt(m, vector, cpu.s.eip, interp::EventKind::kException)) return true;
   return deliver_exception();
+}
+
+// After a fault was delivered: traps held by a MOV SS / POP SS come at the
+// boundary after the next instruction even when that one faulted, i.e.
+// right after the fault's delivery (SDM Vol. 3A, 6.8.3). The faulting
+// instruction's own breakpoint hits are dropped. False on shutdown.
+bool Interpreter::Impl::deliver_held_traps() {
+  if (cpu.s.held_debug_traps == 0) return true;
+  cpu.data_breakpoint_hits = 0;
+  cpu.hold_debug_traps = false;
+  return !interp::debug_trap_due(cpu, false) || deliver_trap(kDB);
 }
 
 StopReason Interpreter::run(uint64_t max_instructions) {
@@ -414,7 +419,7 @@ StopReason Interpreter::run(uint64_t max_instructions) {
       continue;
     }
     if (x.run_chain(deadline) != Exec::kRetired) {
-      if (!x.deliver_exception()) return StopReason::kShutdown;
+      if (!x.deliver_exception() || !x.deliver_held_traps()) return StopReason::kShutdown;
       continue;
     }
     if ((single_step || debug) && interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB))
@@ -448,7 +453,7 @@ StepResult Interpreter::step() {
   // step() follows no links, but may change CS: links made before die.
   x.cache.bump_epoch();
   if (e == nullptr || x.execute(e, code, attention) != Exec::kRetired)
-    return x.deliver_exception() ? StepResult::kException : StepResult::kShutdown;
+    return x.deliver_exception() && x.deliver_held_traps() ? StepResult::kException : StepResult::kShutdown;
   stats_.decode_cache_invalidations = x.cache.invalidations();
   if (interp::debug_trap_due(x.cpu, single_step) && !x.deliver_trap(kDB)) return StepResult::kShutdown;
   if (clock.retired() >= sched.next_due_instruction()) sched.run_due();
