@@ -62,7 +62,9 @@ __asm__(
     " dbg_movss_a: nop\n dbg_movss_b: nop\n dbg_movss_end: ret\n"
     "dbg_step_popss: pushf\n orl $0x100, (%esp)\n popf\n push %ss\n dbg_popss: pop %ss\n"
     " dbg_popss_a: nop\n dbg_popss_b: ret\n"
-    "dbg_movss_read: dbg_ssread: mov ss_value, %ss\n dbg_ssread_a: nop\n dbg_ssread_b: ret\n");
+    "dbg_movss_read: dbg_ssread: mov ss_value, %ss\n dbg_ssread_a: nop\n dbg_ssread_b: ret\n"
+    "dbg_movss_ud: mov ss_value, %ss\n ud2\n");
+void dbg_movss_ud(void);
 
 /* INT 0x42 hook: what the handler saw (hits before it, TF in its frame). */
 static volatile uint32_t int42_hits_at_entry, int42_frame_eflags, int42_eflags_in;
@@ -156,6 +158,15 @@ static void test_int_and_ss(void) {
   check_eq("data breakpoint on MOV SS's operand: trap after the next instruction", (uint32_t)dbg_ssread_b,
            hit_eip[0]);
   check_eq("data breakpoint on MOV SS's operand: DR6.B0", DR6_B0, hit_dr6[0] & DR6_B0);
+  /* The instruction after the MOV SS faults (#UD): the held #DB comes at
+   * the next boundary, i.e. before the #UD handler's first instruction. */
+  reset_hits();
+  WRITE_DR(7, DR7_L(0) | DR7_RWLEN(0, 3, 3));
+  TRY { dbg_movss_ud(); } ENDTRY
+  WRITE_DR(7, 0);
+  check_fault("MOV SS then UD2: the #UD is delivered", 6, NO_ERR_CHECK);
+  check_eq("MOV SS then UD2: the held #DB comes once", 1, hits);
+  check_eq("MOV SS then UD2: #DB at the #UD handler's first instruction", trap_stubs[6], hit_eip[0]);
 }
 
 /* T flag in the TSS (17.3.1.5). */
