@@ -53,7 +53,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   a.push(ax::r14);
   a.push(ax::r15);
   a.mov(ax::rbx, ax::rdi);
-  a.mov(ax::r12, imm(reinterpret_cast<uint64_t>(&cpu.s)));
+  a.movabs(ax::r12, imm(reinterpret_cast<uint64_t>(&cpu.s)));
   const JitTable& table = jit_table();
   // Backward liveness of the arithmetic flags: everything is live at the
   // block's end (the next block, an interrupt or an exception may read

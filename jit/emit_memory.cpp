@@ -89,7 +89,7 @@ void emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label
   // The TLB is current only if the memory map has not changed since it was
   // filled (pages marked as code, MMIO mapped): else the slow path flushes.
   const core::Cpu::TlbLayout t = env.cpu->tlb_layout(cpl == 3);
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(env.memory_generation)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.memory_generation)));
   a.mov(ax::rax, ax::qword_ptr(ax::rax));
   a.cmp(ax::rax, ax::qword_ptr(ax::r12, t.generation_offset));
   a.jne(slow);
@@ -120,12 +120,12 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
     if (pending != 0) {
-      a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(e->retired)));
+      a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.add(ax::qword_ptr(ax::rax), pending);
     }
     a.mov(ax::rdi, ax::rbx);
     a.mov(ax::esi, seg);
-    a.mov(ax::rax, imm(slow_fn(store, w)));
+    a.movabs(ax::rax, imm(slow_fn(store, w)));
     a.call(ax::rax);
     Label fault = a.newLabel();
     if (store) {
@@ -136,7 +136,7 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
       a.js(fault);
     }
     if (pending != 0) {
-      a.mov(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
+      a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.sub(ax::qword_ptr(ax::rcx), pending);
     }
     a.jmp(done);

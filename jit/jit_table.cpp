@@ -13,13 +13,15 @@ namespace ax = asmjit::x86;
 using asmjit::imm;
 using asmjit::Label;
 
+// Host pointers are loaded with MOVABS (always the 10-byte form), so that
+// the code does not depend on where the heap lies (golden listings).
 void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   a.mov(ax::rdi, ax::rbx);
-  a.mov(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
+  a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
   env.pending = 0;
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_insn_thunk)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_insn_thunk)));
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
   a.jnz(env.exit);
@@ -29,7 +31,7 @@ void emit_retire(EmitEnv& env, uint32_t eip) {
   ax::Assembler& a = env.a;
   a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), eip);
   if (env.pending != 0) {
-    a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
+    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
     a.add(ax::qword_ptr(ax::rax), env.pending);
   }
   env.pending = 0;
