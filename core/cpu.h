@@ -134,6 +134,16 @@ class Cpu {
     if (!check_segment(seg, offset, sizeof(T), Access::kWrite)) return false;
     return write_linear(s.seg[seg].base + offset, value);
   }
+  // The read of a read-modify-write instruction (ADD m,r; INC m; XCHG m;
+  // shifts, BTS...): the processor reads with write intent, so the segment
+  // is checked for writing and paging checks the access as a write (a #PF
+  // on it has W=1 in the error code, SDM Vol. 3A 4.7), before anything is
+  // written.
+  template <typename T>
+  bool read_for_write(unsigned seg, uint32_t offset, T& out) {
+    if (!check_segment(seg, offset, sizeof(T), Access::kWrite)) return false;
+    return read_linear(s.seg[seg].base + offset, out, Access::kWrite);
+  }
   // Checks that [offset, offset + size) of `seg` may be accessed
   // (limit, expand-down, rights); raises #GP(0) or #SS(0) if not.
   bool check_segment(unsigned seg, uint32_t offset, uint32_t size, Access access);
@@ -142,7 +152,8 @@ class Cpu {
   template <typename T>
   bool read_linear(uint32_t linear, T& out, Access access = Access::kRead) {
     const TlbEntry& e = tlb_entry(linear);
-    uint32_t tag = access == Access::kExecute ? e.exec_tag : e.read_tag;
+    // kWrite: a read with write intent (read_for_write) needs the write tag.
+    uint32_t tag = access == Access::kExecute ? e.exec_tag : access == Access::kWrite ? e.write_tag : e.read_tag;
     if (tag == (linear & ~kPageMask) && (linear & kPageMask) <= kPageSize - sizeof(T)) {
       std::memcpy(&out, reinterpret_cast<const void*>(e.addend + linear), sizeof(T));
       return true;

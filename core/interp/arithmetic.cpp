@@ -22,7 +22,8 @@ template <Op op>
 template <Form F, typename T>
 bool Binary<op>::run(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_dst<F>(c, i, a) || !read_src<F>(c, i, b)) return false;
+  const bool read_ok = op == Op::kCmp ? read_dst<F>(c, i, a) : read_dst_rmw<F>(c, i, a);
+  if (!read_ok || !read_src<F>(c, i, b)) return false;
   uint32_t f = c.s.eflags;
   T r;
   switch (op) {
@@ -44,7 +45,7 @@ bool inc(ExecContext& c, const Insn& i) {
     return true;
   }
   T a;
-  if (!read_op(c, i, i.ops[0], a)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a)) return false;
   uint32_t f = c.s.eflags;
   const T r = sem::inc<T>(a, f);
   if (!write_op(c, i, i.ops[0], r)) return false;
@@ -59,7 +60,7 @@ bool dec(ExecContext& c, const Insn& i) {
     return true;
   }
   T a;
-  if (!read_op(c, i, i.ops[0], a)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a)) return false;
   uint32_t f = c.s.eflags;
   const T r = sem::dec<T>(a, f);
   if (!write_op(c, i, i.ops[0], r)) return false;
@@ -70,7 +71,7 @@ bool dec(ExecContext& c, const Insn& i) {
 template <typename T>
 bool neg(ExecContext& c, const Insn& i) {
   T a;
-  if (!read_op(c, i, i.ops[0], a)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a)) return false;
   uint32_t f = c.s.eflags;
   const T r = sem::neg<T>(a, f);
   if (!write_op(c, i, i.ops[0], r)) return false;
@@ -151,7 +152,7 @@ bool divide(ExecContext& c, const Insn& i) {
 template <typename T>
 bool xadd(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_op(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
   uint32_t f = c.s.eflags;
   const T sum = sem::add<T>(a, b, 0, f);
   if (!write_op(c, i, i.ops[0], sum)) return false;
@@ -165,7 +166,7 @@ bool xadd(ExecContext& c, const Insn& i) {
 template <typename T>
 bool cmpxchg(ExecContext& c, const Insn& i) {
   T dest, src;
-  if (!read_op(c, i, i.ops[0], dest) || !read_op(c, i, i.ops[1], src)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], dest) || !read_op(c, i, i.ops[1], src)) return false;
   uint32_t f = c.s.eflags;
   const T acc = get_reg<T>(c.s, x86::kEax);
   sem::sub<T>(acc, dest, 0, f);

@@ -23,14 +23,15 @@ bool bit_test(ExecContext& c, const Insn& i) {
     const int32_t unit = sbit >> (sizeof(T) == 2 ? 4 : 5);  // arithmetic: floor division
     const uint32_t ea = offset_add(i, effective_address(c.s, i), uint32_t(unit * int32_t(sizeof(T))));
     T v;
-    if (!c.cpu.read<T>(i.mem.seg, ea, v)) return false;
+    if (!(op == BitOp::kTest ? c.cpu.read<T>(i.mem.seg, ea, v) : c.cpu.read_for_write<T>(i.mem.seg, ea, v)))
+      return false;
     const T r = sem::bit_op<T>(op, v, bit, f);
     if (op != BitOp::kTest && !c.cpu.write<T>(i.mem.seg, ea, r)) return false;
     c.s.eflags = f;
     return true;
   }
   T v;
-  if (!read_op(c, i, i.ops[0], v)) return false;
+  if (!(op == BitOp::kTest ? read_op(c, i, i.ops[0], v) : read_op_rmw(c, i, i.ops[0], v))) return false;
   const T r = sem::bit_op<T>(op, v, bit, f);
   if (op != BitOp::kTest && !write_op(c, i, i.ops[0], r)) return false;
   c.s.eflags = f;

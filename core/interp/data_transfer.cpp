@@ -56,7 +56,7 @@ bool extend(ExecContext& c, const Insn& i) {
 template <typename T>
 bool xchg(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_op(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b)) return false;
   // Memory (if any) is written first so that a fault changes nothing.
   if (i.ops[0].kind == OperandKind::kMem) {
     if (!write_op(c, i, i.ops[0], b)) return false;

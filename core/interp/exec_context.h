@@ -96,6 +96,21 @@ inline bool read_op(ExecContext& c, const Insn& i, const Operand& o, T& v) {
     default: return bad_operand(c);
   }
 }
+// The destination read of a read-modify-write instruction: memory is read
+// with write intent (Cpu::read_for_write), so a fault on it is the one the
+// write would raise (#PF error code with W=1, #GP for a read-only segment).
+template <typename T>
+inline bool mem_read_for_write(ExecContext& c, unsigned seg, uint32_t off, T& v) {
+  if (fast_segment_ok(c.s, seg, off, sizeof(T))) [[likely]]
+    return c.cpu.read_linear<T>(c.s.seg[seg].base + off, v, Access::kWrite);
+  return c.cpu.read_for_write<T>(seg, off, v);
+}
+template <typename T>
+inline bool read_op_rmw(ExecContext& c, const Insn& i, const Operand& o, T& v) {
+  if (o.kind == OperandKind::kMem) return mem_read_for_write<T>(c, i.mem.seg, effective_address(c.s, i), v);
+  return read_op(c, i, o, v);
+}
+
 template <typename T>
 inline bool write_op(ExecContext& c, const Insn& i, const Operand& o, T v) {
   switch (o.kind) {
@@ -134,6 +149,16 @@ template <Form F, typename T>
 inline bool read_dst(ExecContext& c, const Insn& i, T& v) {
   if constexpr (F == Form::kAny) {
     return read_op(c, i, i.ops[0], v);
+  } else {
+    v = get_reg<T>(c.s, i.ops[0].reg);
+    return true;
+  }
+}
+// read_dst for an instruction that writes the destination back.
+template <Form F, typename T>
+inline bool read_dst_rmw(ExecContext& c, const Insn& i, T& v) {
+  if constexpr (F == Form::kAny) {
+    return read_op_rmw(c, i, i.ops[0], v);
   } else {
     v = get_reg<T>(c.s, i.ops[0].reg);
     return true;

@@ -19,7 +19,8 @@ template <Op op>
 template <Form F, typename T>
 bool Logic<op>::run(ExecContext& c, const Insn& i) {
   T a, b;
-  if (!read_dst<F>(c, i, a) || !read_src<F>(c, i, b)) return false;
+  const bool read_ok = op == Op::kTest ? read_dst<F>(c, i, a) : read_dst_rmw<F>(c, i, a);
+  if (!read_ok || !read_src<F>(c, i, b)) return false;
   uint32_t f = c.s.eflags;
   T r;
   switch (op) {
@@ -36,7 +37,7 @@ bool Logic<op>::run(ExecContext& c, const Insn& i) {
 template <typename T>
 bool not_op(ExecContext& c, const Insn& i) {
   T a;
-  if (!read_op(c, i, i.ops[0], a)) return false;
+  if (!read_op_rmw(c, i, i.ops[0], a)) return false;
   return write_op(c, i, i.ops[0], T(~a));
 }
 

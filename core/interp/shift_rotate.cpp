@@ -24,7 +24,10 @@ template <ShiftOp op, typename T>
 bool shift(ExecContext& c, const Insn& i) {
   T a;
   uint32_t n;
-  if (!read_op(c, i, i.ops[0], a) || !count_operand(c, i, i.ops[1], n)) return false;
+  // A count that masks to 0 writes nothing; the read is then a plain read
+  // (what hardware does there is not captured by our references).
+  if (!count_operand(c, i, i.ops[1], n)) return false;
+  if (!((n & 0x1F) != 0 ? read_op_rmw(c, i, i.ops[0], a) : read_op(c, i, i.ops[0], a))) return false;
   uint32_t f = c.s.eflags;
   const T r = sem::shift<T>(op, a, n, f);
   if ((n & 0x1F) != 0 && !write_op(c, i, i.ops[0], r)) return false;
@@ -36,7 +39,9 @@ template <bool left, typename T>
 bool shift_double(ExecContext& c, const Insn& i) {
   T a, b;
   uint32_t n;
-  if (!read_op(c, i, i.ops[0], a) || !read_op(c, i, i.ops[1], b) || !count_operand(c, i, i.ops[2], n))
+  if (!count_operand(c, i, i.ops[2], n)) return false;
+  if (!((n & 0x1F) != 0 ? read_op_rmw(c, i, i.ops[0], a) : read_op(c, i, i.ops[0], a)) ||
+      !read_op(c, i, i.ops[1], b))
     return false;
   uint32_t f = c.s.eflags;
   const T r = sem::shift_double<T>(left, a, b, n, f);
