@@ -58,8 +58,9 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     a.mov(r, reg_mem(d.reg, w));
   } else {
     if (dst_mem) {
+      const bool rmw = i.mnemonic != Mnemonic::kCmp && i.mnemonic != Mnemonic::kTest;
       emit_effective_address(a, i, ax::edx);
-      emit_load(env, bi, i.mem.seg, w);
+      emit_load(env, bi, i.mem.seg, w, rmw);
     } else {
       a.mov(r, reg_mem(d.reg, w));
     }

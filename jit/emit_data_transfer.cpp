@@ -139,7 +139,7 @@ void emit_xchg(EmitEnv& env, const BlockInsn& bi) {
     return;
   }
   emit_effective_address(a, i, ax::edx);
-  emit_load(env, bi, i.mem.seg, w);
+  emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
   a.mov(ax::r14d, ax::eax);  // survives the store's slow path
   a.mov(scratch2(w), reg_mem(s.reg, w));
   emit_effective_address(a, i, ax::edx);

@@ -34,13 +34,27 @@ uint64_t load_slow(JitContext* c, uint32_t seg, uint32_t off) {
   if (!core::interp::mem_read<T>(c->exec, seg, off, v)) return uint64_t{1} << 63;
   return v;
 }
+// The destination read of a read-modify-write instruction (write intent).
+template <typename T>
+uint64_t load_for_write_slow(JitContext* c, uint32_t seg, uint32_t off) {
+  T v{};
+  if (!core::interp::mem_read_for_write<T>(c->exec, seg, off, v)) return uint64_t{1} << 63;
+  return v;
+}
 template <typename T>
 uint32_t store_slow(JitContext* c, uint32_t seg, uint32_t off, uint32_t value) {
   return core::interp::mem_write<T>(c->exec, seg, off, static_cast<T>(value)) ? 0 : 1;
 }
 
-uint64_t slow_fn(bool store, unsigned w) {
-  if (store) {
+enum class Kind { kLoad, kLoadForWrite, kStore };
+
+uint64_t slow_fn(Kind kind, unsigned w) {
+  if (kind == Kind::kLoadForWrite) {
+    return w == 1   ? reinterpret_cast<uint64_t>(&load_for_write_slow<uint8_t>)
+           : w == 2 ? reinterpret_cast<uint64_t>(&load_for_write_slow<uint16_t>)
+                    : reinterpret_cast<uint64_t>(&load_for_write_slow<uint32_t>);
+  }
+  if (kind == Kind::kStore) {
     return w == 1   ? reinterpret_cast<uint64_t>(&store_slow<uint8_t>)
            : w == 2 ? reinterpret_cast<uint64_t>(&store_slow<uint16_t>)
                     : reinterpret_cast<uint64_t>(&store_slow<uint32_t>);
@@ -57,7 +71,8 @@ unsigned log2u(uint32_t v) {
 }
 
 // The fast path up to the host address: r9 + r8 on success, else to `slow`.
-// Offset in edx (kept), store value in ecx (kept).
+// Offset in edx (kept), store value in ecx (kept). `store` covers the read
+// with write intent too: it needs what a store needs.
 void emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label slow) {
   ax::Assembler& a = env.a;
   const uint32_t mode = env.block.key.mode;
@@ -111,11 +126,12 @@ ax::Mem host_mem(unsigned w) {
 
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
 // back; a fault leaves the block.
-void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool store, Label slow, Label done) {
+void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind kind, Label slow, Label done) {
   const uint32_t pending = env.pending;
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
-  env.cold->push_back([e, b, seg, w, store, slow, done, pending] {
+  const bool store = kind == Kind::kStore;
+  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending] {
     ax::Assembler& a = e->a;
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
@@ -125,7 +141,7 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
     }
     a.mov(ax::rdi, ax::rbx);
     a.mov(ax::esi, seg);
-    a.movabs(ax::rax, imm(slow_fn(store, w)));
+    a.movabs(ax::rax, imm(slow_fn(kind, w)));
     a.call(ax::rax);
     Label fault = a.newLabel();
     if (store) {
@@ -174,14 +190,14 @@ void emit_effective_address(ax::Assembler& a, const x86::Insn& i, const ax::Gp& 
   if (i.addrsize == 2) a.movzx(dst, dst.r16());
 }
 
-void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
+void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool for_write) {
   ax::Assembler& a = env.a;
   Label slow = a.newLabel(), done = a.newLabel();
-  emit_fast_address(env, seg, w, false, slow);
+  emit_fast_address(env, seg, w, for_write, slow);
   if (w == 4) a.mov(ax::eax, host_mem(4));
   else a.movzx(ax::eax, host_mem(w));
   a.bind(done);
-  emit_slow(env, bi, seg, w, false, slow, done);
+  emit_slow(env, bi, seg, w, for_write ? Kind::kLoadForWrite : Kind::kLoad, slow, done);
 }
 
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
@@ -190,7 +206,7 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   emit_fast_address(env, seg, w, true, slow);
   a.mov(host_mem(w), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
   a.bind(done);
-  emit_slow(env, bi, seg, w, true, slow, done);
+  emit_slow(env, bi, seg, w, Kind::kStore, slow, done);
 }
 
 const uint64_t* memory_generation_address(const core::PhysicalMemory& m) {

@@ -37,8 +37,10 @@ bool accesses_memory(const x86::Insn& i);
 // wrapped to 16 bits for 16-bit addressing). Uses r11 besides dst.
 void emit_effective_address(asmjit::x86::Assembler& a, const x86::Insn& i, const asmjit::x86::Gp& dst);
 
-// eax := the `w`-byte value at seg:edx.
-void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
+// eax := the `w`-byte value at seg:edx. `for_write`: the destination read of
+// a read-modify-write instruction, checked as a write (segment rights, TLB
+// write tag, #PF error code with W=1), as interp::mem_read_for_write does.
+void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool for_write = false);
 // Stores the low `w` bytes of ecx at seg:edx.
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
 

@@ -56,7 +56,7 @@ void emit_shift(EmitEnv& env, const BlockInsn& bi) {
   const ax::Gp r = scratch(w);
   if (mem) {
     emit_effective_address(a, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w);
+    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes
   } else {
     a.mov(r, reg_mem(d.reg, w));
   }

@@ -83,9 +83,6 @@ struct GeneratorOptions {
   // instructions and INT n, #BP, #OF, #BR, #PF (not present, write to
   // read-only). For runs that compare exceptions (the ring-3 kernel mode).
   bool faults = false;
-  // With `faults`: also ADD [page 0], r (a read-modify-write of a not-present
-  // page), where tx86's #PF error code has W=0 and the host CPU's W=1.
-  bool rmw_not_present = false;
 };
 
 // The sequence for `seed` (a pure function of seed and options).

@@ -126,13 +126,24 @@ void Families::last_fault() {
       const uint8_t r = b_.pick_reg(4, true);
       b_.begin();
       put_prefixes(false, &rm, 4);
-      // A read-modify-write of a not-present page: the host CPU reports a
-      // write (error code W=1), tx86 a read; off unless asked for
-      // (GeneratorOptions::rmw_not_present) until tx86 follows the hardware.
-      if (store && (!page0 || options_.rmw_not_present) && rng_.chance(30)) {  // a read-modify-write
-        b_.put(0x01);
-        b_.put_modrm(r, rm);
-        b_.finish("add", {}, 0);  // it faults: no flag changes
+      // A read-modify-write: its read is done with write intent, so on a
+      // not-present page the #PF error code has W=1 (SDM Vol. 3A 4.7). It
+      // faults, so no register or flag changes.
+      if (store && rng_.chance(30)) {
+        switch (rng_.below(6)) {
+          case 0: b_.put(0x01); b_.put_modrm(r, rm); b_.finish("add", {}, 0); break;
+          case 1: b_.put(0xFF); b_.put_modrm(0, rm); b_.finish("inc", {}, 0); break;
+          case 2: b_.put(0x87); b_.put_modrm(r, rm); b_.finish("xchg", {}, 0); break;
+          case 3: b_.put(0xF7); b_.put_modrm(2, rm); b_.finish("not", {}, 0); break;
+          case 4:
+            b_.put(0xC1); b_.put_modrm(4, rm); b_.put(uint8_t(1 + rng_.below(31)));
+            b_.finish("shl", {}, 0);
+            break;
+          default:
+            b_.put(0x0F); b_.put(0xBA); b_.put_modrm(5, rm); b_.put(uint8_t(rng_.below(32)));
+            b_.finish("bts", {}, 0);
+            break;
+        }
       } else {
         b_.put(store ? 0x89 : 0x8B);
         b_.put_modrm(r, rm);

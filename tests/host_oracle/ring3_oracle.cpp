@@ -47,7 +47,7 @@ const char* g_program = "";  // for usage(): set once by ring3_oracle_main
 [[noreturn]] void usage(const std::string& msg) {
   std::fprintf(stderr,
                "%s: %s\nusage: %s --helper PATH --kernel ELF [--count N] [--seed S] [--index I] [--batch N] "
-               "[--engine NAME] [--max-reports N] [--with-rmw-not-present]\n",
+               "[--engine NAME] [--max-reports N]\n",
                g_program, msg.c_str(), g_program);
   std::exit(2);
 }
@@ -80,7 +80,6 @@ Options parse(int argc, char** argv) {
     else if (a == "--index") o.index = static_cast<int64_t>(parse_number(value(), "index"));
     else if (a == "--batch") o.batch = parse_number(value(), "batch");
     else if (a == "--max-reports") o.max_reports = parse_number(value(), "max-reports");
-    else if (a == "--with-rmw-not-present") o.generator.rmw_not_present = true;
     else usage("unknown argument " + a);
   }
   if (o.helper.empty() || o.kernel.empty()) usage("--helper and --kernel are required");

@@ -5,7 +5,6 @@
 //
 //   PROGRAM --helper PATH --kernel oracle_ring3.elf [--count N] [--seed S]
 //       [--index I] [--batch N] [--engine NAME] [--max-reports N]
-//       [--with-rmw-not-present]   (ADD to a not-present page: see GeneratorOptions)
 #pragma once
 
 #include <functional>
