@@ -81,6 +81,8 @@ class PhysicalMemory {
   // Bumped whenever a page's mapping, writability or code mark changes; TLBs
   // compare it to know their cached entries are stale.
   uint64_t generation() const { return generation_; }
+  // For generated code (the JIT's inline TLB path compares it with the TLB's).
+  const uint64_t* generation_address() const { return &generation_; }
 
   // --- slow path -------------------------------------------------------
   // Accesses of 1, 2 or 4 bytes that may straddle pages or hit MMIO. Reads

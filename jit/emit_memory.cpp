@@ -7,7 +7,6 @@
 #include "jit/emit_memory.h"
 
 #include <cstddef>
-#include <stdexcept>
 
 #include "core/interp/exec_context.h"
 #include "jit/emit_util.h"
@@ -28,22 +27,28 @@ constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
 
 // The slow paths: exactly what an interpreter handler does for the access.
 // A load returns the value, or bit 63 set on a fault.
+// Each one checks the memory map afterwards (check_memory_map: an MMIO
+// access may change it, and chained links must then die).
 template <typename T>
 uint64_t load_slow(JitContext* c, uint32_t seg, uint32_t off) {
   T v{};
-  if (!core::interp::mem_read<T>(c->exec, seg, off, v)) return uint64_t{1} << 63;
-  return v;
+  const bool ok = core::interp::mem_read<T>(c->exec, seg, off, v);
+  check_memory_map(c);
+  return ok ? v : uint64_t{1} << 63;
 }
 // The destination read of a read-modify-write instruction (write intent).
 template <typename T>
 uint64_t load_for_write_slow(JitContext* c, uint32_t seg, uint32_t off) {
   T v{};
-  if (!core::interp::mem_read_for_write<T>(c->exec, seg, off, v)) return uint64_t{1} << 63;
-  return v;
+  const bool ok = core::interp::mem_read_for_write<T>(c->exec, seg, off, v);
+  check_memory_map(c);
+  return ok ? v : uint64_t{1} << 63;
 }
 template <typename T>
 uint32_t store_slow(JitContext* c, uint32_t seg, uint32_t off, uint32_t value) {
-  return core::interp::mem_write<T>(c->exec, seg, off, static_cast<T>(value)) ? 0 : 1;
+  const bool ok = core::interp::mem_write<T>(c->exec, seg, off, static_cast<T>(value));
+  check_memory_map(c);
+  return ok ? 0 : 1;
 }
 
 enum class Kind { kLoad, kLoadForWrite, kStore };
@@ -209,15 +214,7 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   emit_slow(env, bi, seg, w, Kind::kStore, slow, done);
 }
 
-const uint64_t* memory_generation_address(const core::PhysicalMemory& m) {
-  // PhysicalMemory keeps the counter private as its last member; its
-  // address is checked against generation() here, once per block.
-  static_assert(sizeof(core::PhysicalMemory) % alignof(uint64_t) == 0);
-  const auto* p = reinterpret_cast<const uint64_t*>(reinterpret_cast<const char*>(&m) +
-                                                    sizeof(core::PhysicalMemory) - sizeof(uint64_t));
-  if (*p != m.generation()) throw std::logic_error("jit: cannot find the memory map generation counter");
-  return p;
-}
+const uint64_t* memory_generation_address(const core::PhysicalMemory& m) { return m.generation_address(); }
 
 void emit_stop_check(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;

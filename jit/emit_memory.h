@@ -26,7 +26,7 @@
 namespace tx86::jit {
 
 // The address of PhysicalMemory's map generation counter (which the inline
-// path compares with the TLB's). Throws std::logic_error if not found.
+// path compares with the TLB's).
 const uint64_t* memory_generation_address(const core::PhysicalMemory& m);
 
 // Whether the instruction reads or writes memory through its ModRM/moffs

@@ -71,6 +71,17 @@ inline uint64_t* retired_counter(core::Clock& clock) { return clock.retired_coun
 // that the handler sees the exact clock. Called from generated code.
 uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
 
+// After anything that ran interpreter code from inside a block (a handler,
+// an inline access's slow path): an MMIO access may have changed the memory
+// map, and then every link dies (a chained stub must not follow a stale one).
+inline void check_memory_map(JitContext* c) {
+  const uint64_t g = c->exec.machine.memory().generation();
+  if (g != c->memory_generation) [[unlikely]] {
+    c->memory_generation = g;
+    ++c->chain.epoch;
+  }
+}
+
 // As exec_insn_thunk for a block's last instruction when it is a branch
 // whose exit may chain: kExitFault on a fault; kExitEnd if the block must
 // return to the dispatcher (attention, shadow, stop); kExitContinue when the

@@ -14,17 +14,6 @@ namespace tx86::jit {
 
 using core::StopReason;
 
-namespace {
-// A handler may have changed the memory map (an MMIO write): links die.
-inline void check_memory_map(JitContext* c) {
-  const uint64_t g = c->exec.machine.memory().generation();
-  if (g != c->memory_generation) [[unlikely]] {
-    c->memory_generation = g;
-    ++c->chain.epoch;
-  }
-}
-}  // namespace
-
 uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   core::interp::ExecContext& x = c->exec;
   if (pending != 0) c->clock->retire(pending);
