@@ -63,6 +63,17 @@ std::string first_difference(const core::CpuState& a, const core::CpuState& b) {
   d.check("cpl", a.cpl, b.cpl, 1);
   d.check("halted", a.halted, b.halted, 1);
   d.check("interrupt_shadow", a.interrupt_shadow, b.interrupt_shadow, 1);
+  d.check("held_debug_traps", a.held_debug_traps, b.held_debug_traps);
+  d.check("tsc_offset", a.tsc_offset, b.tsc_offset, 16);
+  d.check("sysenter_cs", a.sysenter_cs, b.sysenter_cs);
+  d.check("sysenter_esp", a.sysenter_esp, b.sysenter_esp);
+  d.check("sysenter_eip", a.sysenter_eip, b.sysenter_eip);
+  for (int k = 0; k < 2; ++k) {
+    d.check("perfevtsel" + std::to_string(k), a.perfevtsel[k], b.perfevtsel[k]);
+    d.check("perfctr" + std::to_string(k), a.perfctr[k], b.perfctr[k], 10);
+  }
+  d.check("pmc_clock", a.pmc_clock, b.pmc_clock, 16);
+  d.check("pmc_cpl", a.pmc_cpl, b.pmc_cpl, 1);
   return d.out;
 }
 
@@ -129,6 +140,9 @@ void Lockstep::before_block() {
   copy_ranges_to_reference();
   start_ = primary_.cpu().s;
   ref_->cpu().s = start_;
+  // The same virtual time, so that RDTSC and the performance counters (both
+  // read the clock) give the same values on both sides.
+  *ref_->clock().retired_counter() = primary_.clock().retired();
   ref_->cpu().set_a20(a20_open(primary_.cpu()));
   ref_->cpu().flush_tlb();
 }
