@@ -9,6 +9,7 @@
 
 #include "core/interp/handler_table.h"
 #include "frontend-x86/decoder.h"
+#include "jit/emit_chain.h"
 #include "jit/emit_memory.h"
 #include "jit/jit_context.h"
 #include "jit/jit_table.h"
@@ -78,6 +79,10 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }
   if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);
+  // A block cut by its size or the page end falls through to the next one:
+  // chain there as a branch's not-taken path does (the branch emitters
+  // leave through their own exits and never reach this code).
+  if (b.linkable && !(b.insns[b.count - 1].insn.attrs & x86::kAttrBranch)) emit_direct_exit(env, b.exits[1]);
   a.mov(ax::eax, kExitEnd);
   a.bind(exit);
   a.pop(ax::r15);

@@ -19,11 +19,11 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 void emit_direct_exit(EmitEnv& env, ChainSlot& slot) {
   ax::Assembler& a = env.a;
   asmjit::Label miss = a.newLabel();
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(ax::rcx, chain_field(offsetof(ChainState, epoch)));
   a.cmp(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, epoch)));
   a.jne(miss);
-  a.mov(ax::rcx, imm(reinterpret_cast<uint64_t>(env.retired)));
+  a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(env.retired)));
   a.mov(ax::rcx, ax::qword_ptr(ax::rcx));
   a.add(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, count)));
   a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
@@ -44,7 +44,7 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot) {
 void emit_indirect_exit(EmitEnv& env) {
   ax::Assembler& a = env.a;
   a.mov(ax::rdi, ax::rbx);
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&chain_lookup)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&chain_lookup)));
   a.call(ax::rax);
   a.jmp(env.exit);  // eax: kExitChain or kExitEnd
 }
@@ -52,10 +52,10 @@ void emit_indirect_exit(EmitEnv& env) {
 void emit_branch_handler(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   a.mov(ax::rdi, ax::rbx);
-  a.mov(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
+  a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
   env.pending = 0;
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_branch_thunk)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_branch_thunk)));
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
   a.jnz(env.exit);

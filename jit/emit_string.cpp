@@ -207,11 +207,11 @@ void emit_string(EmitEnv& env, const BlockInsn& bi) {
   }
   ax::Assembler& a = env.a;
   a.mov(ax::rdi, ax::rbx);
-  a.mov(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
+  a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
   env.pending = 0;
-  a.mov(ax::rcx, imm(reinterpret_cast<uint64_t>(f)));
-  a.mov(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_string_thunk)));
+  a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(f)));
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_string_thunk)));
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
   a.jnz(env.exit);
