@@ -14,55 +14,54 @@ namespace tx86::jit {
 
 using core::StopReason;
 
-uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
-  core::interp::ExecContext& x = c->exec;
+namespace {
+// What the interpreter's loop does around one handler call, for the thunks
+// below: before it, the `pending` inline instructions retire and EIP is the
+// instruction's; after a handler that succeeded, EIP and the clock move on,
+// links die if the memory map changed, and the block stops if the
+// instruction asked for attention, set an interrupt shadow or rewrote the
+// running block. `branch`: a control transfer, whose emitter chains itself;
+// any other instruction that leaves next_eip changed (a REP iteration that
+// restarts itself) ends the block.
+inline void enter_insn(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   if (pending != 0) c->clock->retire(pending);
   c->s->eip = bi->eip;
-  x.next_eip = bi->next_eip;
-  if (!bi->handler(x, bi->insn)) [[unlikely]]
-    return kExitFault;
+  c->exec.next_eip = bi->next_eip;
+}
+inline uint32_t leave_insn(JitContext* c, const BlockInsn* bi, bool branch) {
+  core::interp::ExecContext& x = c->exec;
   c->s->eip = x.next_eip;
   c->clock->retire(1);
   check_memory_map(c);
   if (x.attention | x.shadow | c->stop) [[unlikely]]
     return kExitEnd;
-  // A taken branch, or a REP iteration that restarts its instruction.
-  if (x.next_eip != bi->next_eip) return kExitEnd;
+  if (!branch && x.next_eip != bi->next_eip) return kExitEnd;
   return kExitContinue;
+}
+}  // namespace
+
+uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
+  enter_insn(c, bi, pending);
+  if (!bi->handler(c->exec, bi->insn)) [[unlikely]]
+    return kExitFault;
+  return leave_insn(c, bi, false);
 }
 
 uint32_t exec_string_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending, StringBulkFn bulk) {
-  core::interp::ExecContext& x = c->exec;
-  if (pending != 0) c->clock->retire(pending);
-  c->s->eip = bi->eip;
-  x.next_eip = bi->next_eip;
-  if (bulk(x, bi->insn)) {
+  enter_insn(c, bi, pending);
+  if (bulk(c->exec, bi->insn)) {
     ++c->bulk_runs;
-  } else if (!bi->handler(x, bi->insn)) [[unlikely]] {
+  } else if (!bi->handler(c->exec, bi->insn)) [[unlikely]] {
     return kExitFault;
   }
-  c->s->eip = x.next_eip;
-  c->clock->retire(1);
-  check_memory_map(c);
-  if (x.attention | x.shadow | c->stop) [[unlikely]]
-    return kExitEnd;
-  if (x.next_eip != bi->next_eip) return kExitEnd;
-  return kExitContinue;
+  return leave_insn(c, bi, false);
 }
 
 uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending) {
-  core::interp::ExecContext& x = c->exec;
-  if (pending != 0) c->clock->retire(pending);
-  c->s->eip = bi->eip;
-  x.next_eip = bi->next_eip;
-  if (!bi->handler(x, bi->insn)) [[unlikely]]
+  enter_insn(c, bi, pending);
+  if (!bi->handler(c->exec, bi->insn)) [[unlikely]]
     return kExitFault;
-  c->s->eip = x.next_eip;
-  c->clock->retire(1);
-  check_memory_map(c);
-  if (x.attention | x.shadow | c->stop) [[unlikely]]
-    return kExitEnd;
-  return kExitContinue;
+  return leave_insn(c, bi, true);
 }
 
 uint32_t chain_lookup(JitContext* c) {
