@@ -6,12 +6,15 @@
 // slot 0 the target, slot 1 the fall-through). A target beyond the CS limit
 // raises #GP(0) exactly as the interpreter does, by calling its handler on
 // that path (state untouched: LOOP's count is written only on the other
-// paths). CALL and RET run their handler (stack accesses, exact #SS/#GP/#PF)
-// and then chain: CALL rel through a direct exit, RET and the r/m forms
-// through the lookup table.
+// paths). CALL rel and RET are inline too (stack accesses through
+// emit_stack.h: exact #SS/#GP/#PF); CALL rel leaves through a direct exit,
+// RET through the lookup table; CALL and JMP r/m run their handler and use
+// the lookup table.
 #include <cstddef>
 
 #include "jit/emit_chain.h"
+#include "jit/emit_memory.h"
+#include "jit/emit_stack.h"
 #include "jit/emit_string.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
@@ -159,16 +162,79 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
   a.jmp(env.exit);
 }
 
+bool stack32(const EmitEnv& env) { return (env.block.key.mode >> 1) & 1; }
+
+constexpr int32_t kEip = static_cast<int32_t>(offsetof(core::CpuState, eip));
+
+// CALL rel inline, in the interpreter's order (core/interp/control_transfer.cpp):
+// the target against the CS limit (#GP(0) through the handler, nothing
+// changed), then the push of the return address (a fault leaves ESP as it
+// was), then EIP. A push that rewrote translated code bumps the link epoch,
+// so the direct exit does not chain and the dispatcher sees the stop.
+// CALL r/m runs its handler and leaves through the lookup table.
 void emit_call(EmitEnv& env, const BlockInsn& bi) {
-  emit_branch_handler(env, bi);
-  // After the handler EIP is the target: a constant for CALL rel.
-  if (branch_inlines(bi.insn)) emit_direct_exit(env, env.block.exits[0]);
-  else emit_indirect_exit(env);
+  const x86::Insn& i = bi.insn;
+  if (!branch_inlines(i) || (i.opsize != 2 && i.opsize != 4)) {
+    emit_branch_handler(env, bi);
+    emit_indirect_exit(env);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const uint32_t pending = env.pending;
+  const uint32_t raw = bi.next_eip + i.ops[0].imm;
+  const uint32_t target = i.opsize == 2 ? (raw & 0xFFFF) : raw;
+  asmjit::Label fault = a.newLabel();
+  a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
+  a.jb(fault);
+  a.mov(ax::ecx, i.opsize == 2 ? (bi.next_eip & 0xFFFF) : bi.next_eip);
+  emit_push(env, bi, i.opsize);  // a fault exits with `pending` retired, EIP at the CALL
+  env.pending = pending + 1;
+  emit_retire(env, target);
+  emit_direct_exit(env, env.block.exits[0]);
+  a.bind(fault);
+  env.pending = pending;
+  emit_call_handler(env, bi);  // raises #GP(0)
+  a.mov(ax::eax, kExitEnd);
+  a.jmp(env.exit);
 }
 
+// RET / RET imm16 inline: the return address is read at SS:eSP (a fault
+// leaves everything unchanged), checked against the CS limit (#GP(0)
+// through the handler, ESP unchanged), then eSP moves past it and the
+// immediate, wrapping as the stack size does, and the lookup table finds
+// the block at the new EIP.
 void emit_ret(EmitEnv& env, const BlockInsn& bi) {
-  emit_branch_handler(env, bi);
+  const x86::Insn& i = bi.insn;
+  if (i.opsize != 2 && i.opsize != 4) {
+    emit_branch_handler(env, bi);
+    emit_indirect_exit(env);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const uint32_t pending = env.pending;
+  const unsigned w = i.opsize;
+  const uint32_t skip = w + (i.num_operands > 0 ? (i.ops[0].imm & 0xFFFF) : 0);
+  if (stack32(env)) a.mov(ax::edx, reg_mem(x86::kEsp, 4));
+  else a.movzx(ax::edx, reg_mem(x86::kEsp, 2));
+  emit_load(env, bi, x86::kSs, w);  // eax: the target, zero-extended
+  asmjit::Label fault = a.newLabel();
+  a.cmp(ax::eax, ax::dword_ptr(ax::r12, kCsLimit));
+  a.ja(fault);
+  if (stack32(env)) a.add(reg_mem(x86::kEsp, 4), skip);
+  else a.add(reg_mem(x86::kEsp, 2), skip & 0xFFFF);
+  a.mov(ax::dword_ptr(ax::r12, kEip), ax::eax);
+  env.pending = pending + 1;
+  if (env.pending != 0) {
+    a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(env.retired)));
+    a.add(ax::qword_ptr(ax::rax), env.pending);
+  }
+  env.pending = 0;
   emit_indirect_exit(env);
+  a.bind(fault);
+  env.pending = pending;
+  emit_call_handler(env, bi);  // raises #GP(0)
+  a.mov(ax::eax, kExitEnd);
+  a.jmp(env.exit);
 }
 
 }  // namespace
