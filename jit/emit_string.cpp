@@ -72,19 +72,56 @@ uint32_t room(uint32_t linear, uint32_t size, bool down) {
   return down ? in / size + 1 : (core::kPageSize - in) / size;
 }
 
+// One chunk of a REP string instruction as both bulk paths see it: the
+// count, the interpreter's chunk size, the direction and the linear
+// addresses of the first elements (ES:eDI and, with a source, seg:eSI).
+struct Chunk {
+  uint32_t mask = 0, count = 0, n = 0, si = 0, di = 0, dl = 0, sl = 0;
+  bool down = false;
+  int32_t step = 0;
+};
+
+// False (the handler then runs the chunk) if the count is 0 or some page
+// of the chunk is not a side-effect-free TLB hit.
+bool setup_chunk(core::interp::ExecContext& c, const x86::Insn& i, uint32_t size, bool has_source, Access dest,
+                 Chunk& k) {
+  const core::CpuState& s = c.s;
+  k.mask = i.addrsize == 4 ? 0xFFFFFFFFu : 0xFFFFu;
+  k.count = s.gpr[x86::kEcx] & k.mask;
+  if (k.count == 0) return false;
+  k.n = std::min(k.count, kRepChunk);
+  k.down = (s.eflags & x86::kDF) != 0;
+  k.si = s.gpr[x86::kEsi] & k.mask;
+  k.di = s.gpr[x86::kEdi] & k.mask;
+  if (!chunk_range(c, x86::kEs, k.di, k.mask, k.n, size, k.down, dest, k.dl)) return false;
+  if (has_source && !chunk_range(c, i.mem.seg, k.si, k.mask, k.n, size, k.down, Access::kRead, k.sl)) return false;
+  k.step = k.down ? -int32_t(size) : int32_t(size);
+  return true;
+}
+
+// After `done` elements: eDI (and eSI) moved, the count down; if the chunk
+// did not finish the instruction, it executes again (the handler's restart).
+void finish_chunk(core::interp::ExecContext& c, const Chunk& k, bool has_source, uint32_t done, bool stopped) {
+  core::CpuState& s = c.s;
+  const uint32_t moved = uint32_t(k.step) * done;
+  s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~k.mask) | ((k.di + moved) & k.mask);
+  if (has_source) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~k.mask) | ((k.si + moved) & k.mask);
+  s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~k.mask) | (k.count - done);
+  if (k.count != done && !stopped) {
+    c.next_eip = s.eip;
+    c.attention = true;
+  }
+}
+
 template <typename T, bool kMovs>
 bool bulk(core::interp::ExecContext& c, const x86::Insn& i) {
   core::CpuState& s = c.s;
-  const uint32_t mask = i.addrsize == 4 ? 0xFFFFFFFFu : 0xFFFFu;
-  const uint32_t count = s.gpr[x86::kEcx] & mask;
-  if (count == 0) return false;
-  const uint32_t n = std::min(count, kRepChunk);
-  const bool down = (s.eflags & x86::kDF) != 0;
-  const uint32_t si = s.gpr[x86::kEsi] & mask, di = s.gpr[x86::kEdi] & mask;
-  uint32_t dl = 0, sl = 0;
-  if (!chunk_range(c, x86::kEs, di, mask, n, sizeof(T), down, Access::kWrite, dl)) return false;
-  if (kMovs && !chunk_range(c, i.mem.seg, si, mask, n, sizeof(T), down, Access::kRead, sl)) return false;
-  const int32_t step = down ? -int32_t(sizeof(T)) : int32_t(sizeof(T));
+  Chunk ch;
+  if (!setup_chunk(c, i, sizeof(T), kMovs, Access::kWrite, ch)) return false;
+  const uint32_t n = ch.n;
+  const bool down = ch.down;
+  const int32_t step = ch.step;
+  uint32_t dl = ch.dl, sl = ch.sl;
   const T value = core::interp::get_reg<T>(s, x86::kEax);
   for (uint32_t k = 0; k < n;) {
     uint32_t run = std::min(n - k, room(dl, sizeof(T), down));
@@ -110,15 +147,7 @@ bool bulk(core::interp::ExecContext& c, const x86::Insn& i) {
     dl += uint32_t(step) * run;
     sl += uint32_t(step) * run;
   }
-  const uint32_t moved = uint32_t(step) * n;
-  s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~mask) | ((di + moved) & mask);
-  if (kMovs) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~mask) | ((si + moved) & mask);
-  s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | (count - n);
-  if (count != n) {
-    // Not finished: execute again (the handler's restart).
-    c.next_eip = s.eip;
-    c.attention = true;
-  }
+  finish_chunk(c, ch, kMovs, n, false);
   return true;
 }
 
@@ -130,17 +159,13 @@ bool bulk(core::interp::ExecContext& c, const x86::Insn& i) {
 template <typename T, bool kCmps>
 bool bulk_compare(core::interp::ExecContext& c, const x86::Insn& i) {
   core::CpuState& s = c.s;
-  const uint32_t mask = i.addrsize == 4 ? 0xFFFFFFFFu : 0xFFFFu;
-  const uint32_t count = s.gpr[x86::kEcx] & mask;
-  if (count == 0) return false;
-  const uint32_t n = std::min(count, kRepChunk);
-  const bool down = (s.eflags & x86::kDF) != 0;
+  Chunk ch;
+  if (!setup_chunk(c, i, sizeof(T), kCmps, Access::kRead, ch)) return false;
+  const uint32_t n = ch.n;
+  const bool down = ch.down;
   const bool repne = (i.prefixes & x86::kPrefixRepne) != 0;
-  const uint32_t si = s.gpr[x86::kEsi] & mask, di = s.gpr[x86::kEdi] & mask;
-  uint32_t dl = 0, sl = 0;
-  if (!chunk_range(c, x86::kEs, di, mask, n, sizeof(T), down, Access::kRead, dl)) return false;
-  if (kCmps && !chunk_range(c, i.mem.seg, si, mask, n, sizeof(T), down, Access::kRead, sl)) return false;
-  const int32_t step = down ? -int32_t(sizeof(T)) : int32_t(sizeof(T));
+  const int32_t step = ch.step;
+  uint32_t dl = ch.dl, sl = ch.sl;
   const T acc = core::interp::get_reg<T>(s, x86::kEax);
   uint32_t done = 0;
   bool stopped = false;
@@ -168,14 +193,7 @@ bool bulk_compare(core::interp::ExecContext& c, const x86::Insn& i) {
     dl += uint32_t(step) * j;
     sl += uint32_t(step) * j;
   }
-  const uint32_t moved = uint32_t(step) * done;
-  s.gpr[x86::kEdi] = (s.gpr[x86::kEdi] & ~mask) | ((di + moved) & mask);
-  if (kCmps) s.gpr[x86::kEsi] = (s.gpr[x86::kEsi] & ~mask) | ((si + moved) & mask);
-  s.gpr[x86::kEcx] = (s.gpr[x86::kEcx] & ~mask) | (count - done);
-  if (count != done && !stopped) {
-    c.next_eip = s.eip;
-    c.attention = true;
-  }
+  finish_chunk(c, ch, kCmps, done, stopped);
   return true;
 }
 
