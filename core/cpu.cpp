@@ -48,6 +48,11 @@ void Cpu::set_a20(bool enabled) {
 }
 
 void Cpu::flush_tlb() {
+  ++tlb_flushes_;
+  clear_tlb();
+}
+
+void Cpu::clear_tlb() {
   for (auto& set : tlb_)
     for (TlbEntry& e : set) e = TlbEntry{};
   tlb_generation_ = memory_.generation();
@@ -55,14 +60,16 @@ void Cpu::flush_tlb() {
 }
 
 void Cpu::flush_tlb_nonglobal() {
-  if (memory_.generation() != tlb_generation_) return flush_tlb();
+  ++tlb_flushes_;
+  if (memory_.generation() != tlb_generation_) return clear_tlb();
   for (auto& set : tlb_)
     for (TlbEntry& e : set)
       if (!e.global) e = TlbEntry{};
 }
 
 void Cpu::flush_tlb_page(uint32_t linear) {
-  if (tlb_has_large_) return flush_tlb();
+  ++tlb_flushes_;
+  if (tlb_has_large_) return clear_tlb();
   for (auto& set : tlb_) {
     TlbEntry& e = set[(linear >> kPageShift) & (kTlbEntries - 1)];
     if (e.read_tag == (linear & ~kPageMask) || e.write_tag == (linear & ~kPageMask) ||
@@ -100,6 +107,12 @@ bool Cpu::check_segment(unsigned seg, uint32_t offset, uint32_t size, Access acc
       (s.eflags & x86::kAC))
     return raise(kAC, 0);
   return true;
+}
+
+bool Cpu::check_segment_run(unsigned seg, uint32_t offset, uint32_t count, uint32_t size, Access access) {
+  const uint32_t last = offset + (count - 1) * size;
+  if (count == 0 || last < offset) return false;
+  return check_segment(seg, offset, size, access) && (count == 1 || check_segment(seg, last, size, access));
 }
 
 // 32-bit paging (SDM Vol. 3A, 4.3): a PDE, then a PTE unless CR4.PSE and
@@ -291,7 +304,8 @@ bool Cpu::probe_write_linear(uint32_t linear, uint32_t size) {
   uint32_t paddr = 0;
   const uint32_t last = linear + size - 1;
   for (uint32_t page = linear & ~kPageMask;; page += kPageSize) {
-    if (!translate(page < linear ? linear : page, Access::kWrite, paddr)) return false;
+    const uint32_t at = page < linear ? linear : page;
+    if (tlb_entry(at).write_tag != page && !translate(at, Access::kWrite, paddr)) return false;
     if (page == (last & ~kPageMask)) break;
   }
   return true;

@@ -89,6 +89,12 @@ class Cpu {
   // 4 MiB / 2 MiB page is cached as 4 KiB pieces; when any large page is
   // cached the whole TLB goes (over-invalidation is always allowed).
   void flush_tlb_page(uint32_t linear);
+  // Guest-visible TLB invalidations so far: every flush_tlb,
+  // flush_tlb_nonglobal and flush_tlb_page call (CR0/CR3/CR4 writes, INVLPG,
+  // task switches, A20, reset), not the refills after a memory-map change.
+  // The JIT's links compare it (jit/jit_engine.cpp: a link made before a
+  // flush may name a page the mapping no longer has there).
+  uint64_t tlb_flushes() const { return tlb_flushes_; }
 
   // --- PAE -------------------------------------------------------------------
   // Loads the four PDPTEs from the table CR3 points to into s.pdpte, as MOV
@@ -147,6 +153,13 @@ class Cpu {
   // Checks that [offset, offset + size) of `seg` may be accessed
   // (limit, expand-down, rights); raises #GP(0) or #SS(0) if not.
   bool check_segment(unsigned seg, uint32_t offset, uint32_t size, Access access);
+  // Whether `count` accesses of `size` bytes at offset, offset + size, ...
+  // (a stack frame) would all pass check_segment. Every one needs the same
+  // rights and alignment and lies between the first and the last, so those
+  // two decide; a run that wraps past 4 GiB is refused without a fault. On
+  // false, `fault` holds nothing callers may rely on: they redo the accesses
+  // one by one to raise the first access's fault.
+  bool check_segment_run(unsigned seg, uint32_t offset, uint32_t count, uint32_t size, Access access);
 
   // --- linear accesses (paging, TLB) ---------------------------------------
   template <typename T>
@@ -171,8 +184,32 @@ class Cpu {
   }
   // Checks that a write of `size` bytes at `linear` would succeed (paging
   // permissions), without writing. For instructions that must not write
-  // anything unless every write succeeds.
+  // anything unless every write succeeds. A page whose TLB entry has a
+  // write tag needs no walk: write_linear would take its fast path there.
   bool probe_write_linear(uint32_t linear, uint32_t size);
+
+  // The TLB hit path of read_linear (Access::kRead) for a block: when
+  // [linear, linear + size) lies in one page whose entry has a read tag,
+  // copies the bytes out and returns true (the same as `size` byte reads
+  // that all hit the TLB: no fault, no watched page). Otherwise reads
+  // nothing and returns false. 0 < size <= 4096.
+  bool read_linear_if_cached(uint32_t linear, void* out, uint32_t size) {
+    const TlbEntry& e = tlb_entry(linear);
+    if (e.read_tag != (linear & ~kPageMask) || (linear & kPageMask) > kPageSize - size) return false;
+    std::memcpy(out, reinterpret_cast<const void*>(e.addend + linear), size);
+    return true;
+  }
+  // The TLB hit path of write_linear for a block: when [linear, linear +
+  // size) lies in one page whose entry has a write tag, copies the bytes
+  // there and returns true (no fault is possible: the same as `size` byte
+  // writes that all hit the TLB). Otherwise writes nothing and returns
+  // false; the caller then takes its general path. 0 < size <= 4096.
+  bool write_linear_if_cached(uint32_t linear, const void* bytes, uint32_t size) {
+    const TlbEntry& e = tlb_entry(linear);
+    if (e.write_tag != (linear & ~kPageMask) || (linear & kPageMask) > kPageSize - size) return false;
+    std::memcpy(reinterpret_cast<void*>(e.addend + linear), bytes, size);
+    return true;
+  }
 
   // Translates a linear address for `access` at the current privilege,
   // filling the TLB; raises #PF on failure.
@@ -247,8 +284,10 @@ class Cpu {
   static constexpr uint32_t kInvalidTag = 1;  // never a page-aligned address
   static constexpr unsigned kTlbEntries = 512;
 
+  // Drops every entry (flush_tlb without counting: the memory map changed).
+  void clear_tlb();
   TlbEntry& tlb_entry(uint32_t linear) {
-    if (memory_.generation() != tlb_generation_) flush_tlb();
+    if (memory_.generation() != tlb_generation_) clear_tlb();
     return tlb_[user_access() ? 1 : 0][(linear >> kPageShift) & (kTlbEntries - 1)];
   }
   bool read_linear_slow(uint32_t linear, void* out, unsigned size, Access access);
@@ -282,6 +321,7 @@ class Cpu {
   TlbEntry tlb_[2][kTlbEntries];
   uint64_t tlb_generation_ = 0;
   uint64_t tlb_misses_ = 0;
+  uint64_t tlb_flushes_ = 0;
   bool tlb_has_large_ = false;
   bool implicit_supervisor_ = false;
   DataWatch watches_[4];

@@ -136,7 +136,7 @@ bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind 
   {
     priv::SupervisorAccess sup(cpu);
     const uint32_t a = s.idtr.base + uint32_t{vector} * 8;
-    if (!cpu.read_linear<uint32_t>(a, gate.lo) || !cpu.read_linear<uint32_t>(a + 4, gate.hi)) return false;
+    if (!priv::read_descriptor_words(cpu, a, gate.lo, gate.hi)) return false;
   }
   gate.attrs = uint16_t((gate.hi >> 8) & 0xFF);
   const unsigned type = gate.type();

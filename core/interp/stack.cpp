@@ -52,10 +52,24 @@ bool pop_op(ExecContext& c, const Insn& i) {
   return true;
 }
 
+// PUSHA/POPA on a 32-bit stack whose eight slots all pass the segment
+// checks and lie in one page the TLB holds are one copy of the frame (the
+// same stores or loads the eight pushes or pops make, none of which can
+// fault then); anything else goes slot by slot.
 template <typename T>
 bool pusha(ExecContext& c, const Insn&) {
   StackCursor st(c);
   const T sp = T(c.s.gpr[x86::kEsp]);
+  if (st.big) {
+    T frame[8];  // lowest address first: EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX
+    for (unsigned r = 0; r < 8; ++r) frame[7 - r] = r == x86::kEsp ? sp : get_reg<T>(c.s, r);
+    const uint32_t start = st.sp - uint32_t{sizeof frame};
+    if (start < st.sp && c.cpu.check_segment_run(x86::kSs, start, 8, sizeof(T), Access::kWrite) &&
+        c.cpu.write_linear_if_cached(c.s.seg[x86::kSs].base + start, frame, sizeof frame)) {
+      c.s.gpr[x86::kEsp] = start;
+      return true;
+    }
+  }
   for (unsigned r = 0; r < 8; ++r)
     if (!st.push<T>(r == x86::kEsp ? sp : get_reg<T>(c.s, r))) return false;
   st.commit();
@@ -65,6 +79,16 @@ bool pusha(ExecContext& c, const Insn&) {
 template <typename T>
 bool popa(ExecContext& c, const Insn&) {
   StackCursor st(c);
+  if (st.big) {
+    T frame[8];  // lowest address first: EDI ... EAX
+    if (c.cpu.check_segment_run(x86::kSs, st.sp, 8, sizeof(T), Access::kRead) &&
+        c.cpu.read_linear_if_cached(c.s.seg[x86::kSs].base + st.sp, frame, sizeof frame)) {
+      for (unsigned r = 0; r < 8; ++r)
+        if (r != x86::kEsp) set_reg<T>(c.s, r, frame[7 - r]);
+      c.s.gpr[x86::kEsp] = st.sp + uint32_t{sizeof frame};
+      return true;
+    }
+  }
   T v[8];
   for (int r = 7; r >= 0; --r)
     if (!st.pop<T>(v[r])) return false;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/cpu.h"
 
@@ -56,6 +57,19 @@ using SupervisorAccess = Cpu::SupervisorAccess;
 
 // True when `sel` (not null) indexes inside its table (GDT, or a valid LDT).
 bool selector_in_table(const CpuState& s, uint16_t sel);
+
+// Reads the 8 bytes of a descriptor or gate at `linear` (low doubleword,
+// then high), with the caller's SupervisorAccess: one copy when the TLB
+// holds the page, else two doubleword reads (the second may #PF).
+inline bool read_descriptor_words(Cpu& cpu, uint32_t linear, uint32_t& lo, uint32_t& hi) {
+  uint32_t words[2];
+  if (cpu.read_linear_if_cached(linear, words, 8)) {
+    lo = words[0];
+    hi = words[1];
+    return true;
+  }
+  return cpu.read_linear<uint32_t>(linear, lo) && cpu.read_linear<uint32_t>(linear + 4, hi);
+}
 
 // Reads the descriptor of `sel`. A selector outside its table raises
 // `vector`((sel & ~3) | ext); memory faults (#PF) pass through.
@@ -113,8 +127,8 @@ struct NewStack {
   uint32_t esp;
   uint16_t fault_sel;  // error-code selector for #SS (0 for the current stack)
   uint32_t ext = 0;
-  uint8_t bytes[kMaxBytes] = {};
-  unsigned size = 0;  // bytes pushed so far (stored top-down)
+  uint8_t bytes[kMaxBytes];  // only the last `size` are ever read
+  unsigned size = 0;         // bytes pushed so far (stored top-down)
 
   void push16(uint16_t v) { put(&v, 2); }
   void push32(uint32_t v) { put(&v, 4); }
@@ -124,7 +138,11 @@ struct NewStack {
   bool commit(Cpu& cpu, unsigned cpl);
 
  private:
-  void put(const void* p, unsigned n);
+  void put(const void* p, unsigned n) {
+    if (size + n > kMaxBytes) return;  // bounded by the callers (assert-free: frames are small)
+    size += n;
+    std::memcpy(bytes + kMaxBytes - size, p, n);
+  }
 };
 
 }  // namespace tx86::core::priv

@@ -4,6 +4,7 @@
 // exception the SDM makes (faults after the commit point, 7.3).
 #include "core/priv/gates.h"
 
+#include <cstring>
 #include <utility>
 
 #include "core/interp/interrupts.h"
@@ -110,6 +111,34 @@ bool pop_word(StackCursor& st, bool op32, uint32_t& v) {
   uint16_t w;
   if (!st.pop(w)) return false;
   v = w;
+  return true;
+}
+
+// Pops `n` operand-size words (n <= 5) into v[], as n pop_word calls would.
+// On a 32-bit stack, when every word passes the segment checks and the
+// frame lies in one page the TLB holds, the frame is one copy; anything
+// else (16-bit stacks, faults, TLB misses) takes the pops one by one.
+bool pop_words(StackCursor& st, bool op32, unsigned n, uint32_t* v) {
+  Cpu& cpu = st.c.cpu;
+  const unsigned w = op32 ? 4 : 2;
+  const uint32_t bytes = n * w;
+  uint8_t frame[20];
+  if (st.big && bytes <= sizeof frame && cpu.check_segment_run(x86::kSs, st.sp, n, w, Access::kRead) &&
+      cpu.read_linear_if_cached(cpu.s.seg[x86::kSs].base + st.sp, frame, bytes)) {
+    for (unsigned k = 0; k < n; ++k) {
+      if (op32) {
+        std::memcpy(&v[k], frame + 4 * k, 4);
+      } else {
+        uint16_t h;
+        std::memcpy(&h, frame + 2 * k, 2);
+        v[k] = h;
+      }
+    }
+    st.sp += bytes;
+    return true;
+  }
+  for (unsigned k = 0; k < n; ++k)
+    if (!pop_word(st, op32, v[k])) return false;
   return true;
 }
 
@@ -339,9 +368,10 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   c.priv.count(Family::kHaltInterruptFlag, s.cpl);
   const bool op32 = i.opsize == 4;
   StackCursor st(c);
-  uint32_t off, sel32, flags;
-  if (!pop_word(st, op32, off) || !pop_word(st, op32, sel32) || !pop_word(st, op32, flags)) return false;
-  const uint16_t sel = uint16_t(sel32);
+  uint32_t frame[3];
+  if (!pop_words(st, op32, 3, frame)) return false;
+  const uint32_t off = frame[0], flags = frame[2];
+  const uint16_t sel = uint16_t(frame[1]);
   if (op32 && (flags & x86::kVM) && s.cpl == 0) {
     // ESP comes from the frame: the cursor is not committed.
     return iret_to_v86(c, st, off, sel, flags);
@@ -357,8 +387,9 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
     c.next_eip = off;
     return true;
   }
-  uint32_t esp, ss32;
-  if (!pop_word(st, op32, esp) || !pop_word(st, op32, ss32)) return false;
+  uint32_t outer[2];
+  if (!pop_words(st, op32, 2, outer)) return false;
+  const uint32_t esp = outer[0], ss32 = outer[1];
   Descriptor ssd;
   if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
   if (off > code.limit) return c.cpu.raise(kGP, 0);

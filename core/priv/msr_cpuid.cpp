@@ -150,7 +150,7 @@ bool wrmsr(ExecContext& c, const x86::Insn&) {
 namespace {
 
 constexpr uint64_t kCounterMask = (uint64_t{1} << 40) - 1;
-constexpr uint32_t kUsr = 1u << 16, kOs = 1u << 17, kEn = 1u << 22;
+constexpr uint32_t kUsr = 1u << 16, kOs = 1u << 17, kEn = kPerfEvtSelEn;
 // PerfEvtSel bit 21 is reserved; EN (bit 22) exists in PerfEvtSel0 only.
 constexpr uint32_t kSelReserved0 = 1u << 21;
 constexpr uint32_t kSelReserved1 = (1u << 21) | kEn;
@@ -158,12 +158,7 @@ constexpr uint8_t kEventInstRetired = 0xC0, kEventCycles = 0x79;
 
 }  // namespace
 
-void pmc_sync(CpuState& s, uint64_t retired_now) {
-  const uint64_t delta = retired_now - s.pmc_clock;
-  s.pmc_clock = retired_now;
-  const unsigned cpl = s.pmc_cpl;
-  s.pmc_cpl = s.cpl;
-  if (delta == 0 || !(s.perfevtsel[0] & kEn)) return;
+void pmc_count(CpuState& s, uint64_t delta, unsigned cpl) {
   for (unsigned n = 0; n < 2; ++n) {
     const uint32_t sel = s.perfevtsel[n];
     const uint8_t event = uint8_t(sel);

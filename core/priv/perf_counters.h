@@ -27,9 +27,22 @@ using interp::ExecContext;
 constexpr uint32_t kMsrPerfCtr0 = 0xC1, kMsrPerfCtr1 = 0xC2;
 constexpr uint32_t kMsrPerfEvtSel0 = 0x186, kMsrPerfEvtSel1 = 0x187;
 
+// PerfEvtSel0.EN: enables both counters.
+constexpr uint32_t kPerfEvtSelEn = 1u << 22;
+
+// Adds `delta` clock units, run at `cpl`, to the counters that count them.
+void pmc_count(CpuState& s, uint64_t delta, unsigned cpl);
+
 // Adds the clock units since the last update to the counters that counted
-// them, and notes the current CPL.
-void pmc_sync(CpuState& s, uint64_t retired_now);
+// them, and notes the current CPL. Inline: every interrupt delivery and
+// far transfer syncs twice, and the counters are almost always disabled.
+inline void pmc_sync(CpuState& s, uint64_t retired_now) {
+  const uint64_t delta = retired_now - s.pmc_clock;
+  s.pmc_clock = retired_now;
+  const unsigned cpl = s.pmc_cpl;
+  s.pmc_cpl = s.cpl;
+  if (delta != 0 && (s.perfevtsel[0] & kPerfEvtSelEn)) pmc_count(s, delta, cpl);
+}
 inline void pmc_sync(ExecContext& c) { pmc_sync(c.s, c.machine.clock().retired()); }
 
 // Syncs on construction and destruction: wraps a handler that may change CPL.

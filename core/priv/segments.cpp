@@ -20,7 +20,7 @@ bool fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, uin
   const uint32_t base = (sel & 4) ? cpu.s.ldtr.base : cpu.s.gdtr.base;
   d.address = base + (sel & ~7u);
   SupervisorAccess sup(cpu);
-  if (!cpu.read_linear<uint32_t>(d.address, d.lo) || !cpu.read_linear<uint32_t>(d.address + 4, d.hi)) return false;
+  if (!read_descriptor_words(cpu, d.address, d.lo, d.hi)) return false;
   d.base = (d.lo >> 16) | ((d.hi & 0xFF) << 16) | (d.hi & 0xFF000000u);
   d.limit = (d.lo & 0xFFFF) | (d.hi & 0x000F0000u);
   d.attrs = uint16_t((d.hi >> 8) & 0xF0FF);
@@ -80,12 +80,6 @@ bool check_inner_ss(Cpu& cpu, uint16_t ss, unsigned dpl, Descriptor& d, uint32_t
   return true;
 }
 
-void NewStack::put(const void* p, unsigned n) {
-  if (size + n > kMaxBytes) return;  // bounded by the callers (assert-free: frames are small)
-  size += n;
-  __builtin_memcpy(bytes + kMaxBytes - size, p, n);
-}
-
 bool NewStack::commit(Cpu& cpu, unsigned cpl) {
   const bool big = cache.big();
   const uint32_t top = big ? esp : (esp & 0xFFFF);
@@ -104,8 +98,14 @@ bool NewStack::commit(Cpu& cpu, unsigned cpl) {
   const uint8_t saved = cpu.s.cpl;
   cpu.s.cpl = uint8_t(cpl);
   const uint32_t linear = cache.base + start;
-  bool ok = cpu.probe_write_linear(linear, size);
-  for (unsigned k = 0; ok && k < size; ++k) ok = cpu.write_linear<uint8_t>(linear + k, bytes[kMaxBytes - size + k]);
+  const uint8_t* frame = bytes + kMaxBytes - size;
+  // The usual case, a frame inside one page already in the TLB for writing,
+  // is one copy; anything else is probed, then written byte by byte.
+  bool ok = cpu.write_linear_if_cached(linear, frame, size);
+  if (!ok) {
+    ok = cpu.probe_write_linear(linear, size);
+    for (unsigned k = 0; ok && k < size; ++k) ok = cpu.write_linear<uint8_t>(linear + k, frame[k]);
+  }
   cpu.s.cpl = saved;
   if (!ok) return false;
   esp = big ? start : ((esp & 0xFFFF0000u) | start);
