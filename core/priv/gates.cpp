@@ -114,27 +114,35 @@ bool pop_word(StackCursor& st, bool op32, uint32_t& v) {
   return true;
 }
 
-// Pops `n` operand-size words (n <= 5) into v[], as n pop_word calls would.
-// On a 32-bit stack, when every word passes the segment checks and the
-// frame lies in one page the TLB holds, the frame is one copy; anything
-// else (16-bit stacks, faults, TLB misses) takes the pops one by one.
-bool pop_words(StackCursor& st, bool op32, unsigned n, uint32_t* v) {
+// Reads the `n` operand-size words (n <= 5) at the top of the stack into
+// v[] without moving, when that cannot fault and needs no general path: a
+// 32-bit stack, every word passing the segment checks, the frame in one
+// page the TLB holds. False otherwise (nothing read, no fault to report).
+bool peek_frame_cached(const StackCursor& st, bool op32, unsigned n, uint32_t* v) {
   Cpu& cpu = st.c.cpu;
   const unsigned w = op32 ? 4 : 2;
   const uint32_t bytes = n * w;
   uint8_t frame[20];
-  if (st.big && bytes <= sizeof frame && cpu.check_segment_run(x86::kSs, st.sp, n, w, Access::kRead) &&
-      cpu.read_linear_if_cached(cpu.s.seg[x86::kSs].base + st.sp, frame, bytes)) {
-    for (unsigned k = 0; k < n; ++k) {
-      if (op32) {
-        std::memcpy(&v[k], frame + 4 * k, 4);
-      } else {
-        uint16_t h;
-        std::memcpy(&h, frame + 2 * k, 2);
-        v[k] = h;
-      }
+  if (!st.big || bytes > sizeof frame || !cpu.check_segment_run(x86::kSs, st.sp, n, w, Access::kRead) ||
+      !cpu.read_linear_if_cached(cpu.s.seg[x86::kSs].base + st.sp, frame, bytes))
+    return false;
+  for (unsigned k = 0; k < n; ++k) {
+    if (op32) {
+      std::memcpy(&v[k], frame + 4 * k, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, frame + 2 * k, 2);
+      v[k] = h;
     }
-    st.sp += bytes;
+  }
+  return true;
+}
+
+// Pops `n` operand-size words (n <= 5) into v[], as n pop_word calls would:
+// one copy when peek_frame_cached can, else word by word.
+bool pop_words(StackCursor& st, bool op32, unsigned n, uint32_t* v) {
+  if (peek_frame_cached(st, op32, n, v)) {
+    st.skip(n * (op32 ? 4 : 2));
     return true;
   }
   for (unsigned k = 0; k < n; ++k)
@@ -368,8 +376,16 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   c.priv.count(Family::kHaltInterruptFlag, s.cpl);
   const bool op32 = i.opsize == 4;
   StackCursor st(c);
-  uint32_t frame[3];
-  if (!pop_words(st, op32, 3, frame)) return false;
+  // EIP, CS, EFLAGS, and for a return to an outer ring ESP and SS: when all
+  // five can be read at once they are (the two extra reads of a same-ring
+  // return are then invisible: RAM, no fault), else popped as needed.
+  uint32_t frame[5];
+  const bool all_five = peek_frame_cached(st, op32, 5, frame);
+  if (all_five) {
+    st.skip(3 * (op32 ? 4 : 2));
+  } else if (!pop_words(st, op32, 3, frame)) {
+    return false;
+  }
   const uint32_t off = frame[0], flags = frame[2];
   const uint16_t sel = uint16_t(frame[1]);
   if (op32 && (flags & x86::kVM) && s.cpl == 0) {
@@ -387,9 +403,12 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
     c.next_eip = off;
     return true;
   }
-  uint32_t outer[2];
-  if (!pop_words(st, op32, 2, outer)) return false;
-  const uint32_t esp = outer[0], ss32 = outer[1];
+  if (all_five) {
+    st.skip(2 * (op32 ? 4 : 2));
+  } else if (!pop_words(st, op32, 2, frame + 3)) {
+    return false;
+  }
+  const uint32_t esp = frame[3], ss32 = frame[4];
   Descriptor ssd;
   if (!check_outer_ss(c, uint16_t(ss32), rpl, ssd)) return false;
   if (off > code.limit) return c.cpu.raise(kGP, 0);

@@ -3,6 +3,8 @@
 // 5.8.5, 6.12.1 and 7.2.
 #include "core/priv/descriptors.h"
 
+#include <cstring>
+
 namespace tx86::core::priv {
 
 bool selector_in_table(const CpuState& s, uint16_t sel) {
@@ -63,6 +65,12 @@ bool tss_stack(Cpu& cpu, unsigned dpl, uint16_t& ss, uint32_t& esp, uint32_t ext
   if (last > tr.limit) return cpu.raise(kTS, (tr.selector & 0xFFFC) | ext);
   SupervisorAccess sup(cpu);
   if (tss32) {
+    uint8_t pair[6];  // ESPn, SSn: one copy when the TLB holds the page
+    if (cpu.read_linear_if_cached(tr.base + off, pair, sizeof pair)) {
+      std::memcpy(&esp, pair, 4);
+      std::memcpy(&ss, pair + 4, 2);
+      return true;
+    }
     return cpu.read_linear<uint32_t>(tr.base + off, esp) && cpu.read_linear<uint16_t>(tr.base + off + 4, ss);
   }
   uint16_t sp;

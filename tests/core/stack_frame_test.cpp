@@ -107,6 +107,7 @@ struct Case {
   uint32_t limit;
   bool expand_down;
   bool ring3_ac;
+  bool outer = false;  // IRETD to ring 3 from ring 0 (frame with ESP and SS)
 };
 
 struct Outcome {
@@ -131,11 +132,13 @@ Outcome run(Frame& f, const Case& k, bool warm) {
   ss.attrs = uint16_t(SegmentCache::kSegPresent | SegmentCache::kSegS | SegmentCache::kSegDefaultBig |
                       (k.expand_down ? 0x7 : 0x3) | (k.ring3_ac ? 3 << 5 : 0));
   s.gpr[x86::kEsp] = k.esp;
-  // An IRET frame to the next instruction at the same privilege.
-  const uint32_t cs = k.ring3_ac ? kUCode : kKCode;
+  // An IRET frame to the same privilege, or to ring 3 with ESP and SS.
+  const uint32_t cs = k.ring3_ac || k.outer ? kUCode : kKCode;
   f.poke32(k.esp, kCode + 0x40);
   f.poke32(k.esp + 4, cs);
-  f.poke32(k.esp + 8, 0x00040202u | (k.ring3_ac ? x86::kAC : 0));
+  f.poke32(k.esp + 8, 0x00040202u);
+  f.poke32(k.esp + 12, 0x7FF0);
+  f.poke32(k.esp + 16, kUData);
   f.m.memory().load(kCode, k.code);
   f.m.cpu().flush_tlb();
   if (warm) {
@@ -209,19 +212,21 @@ TEST_CASE("frames copied at once equal the access-by-access path at every SS lim
       {0x61},        // POPAD
       {0x66, 0x60},  // PUSHA (16-bit slots)
       {0x66, 0x61},  // POPA
-      {0xCF},        // IRETD, same privilege
-      {0xCD, 0x40},  // INT 0x40, same privilege: the frame through NewStack::commit
+      {0xCF},        // IRETD (to ring 3 when the case says `outer`)
+      {0x66, 0xCF},  // IRET (16-bit frame)
+      {0xCD, 0x40},  // INT 0x40: the frame through NewStack::commit (from ring 3: the TSS stack)
   };
   Frame f;
   unsigned cases = 0, faults = 0;
   for (const auto& code : codes) {
     for (bool expand_down : {false, true}) {
-      for (bool ring3_ac : {false, true}) {
+      for (unsigned mode = 0; mode < 3; ++mode) {  // CPL 0, CPL 3 with #AC checks, IRET to ring 3
+        const bool ring3_ac = mode == 1, outer = mode == 2;
         for (uint32_t limit : {kStackPage - 0x40, kStackPage - 1, kStackPage + 0x0C, kStackPage + 0x1F,
                                kStackPage + 0x3FF, 0xFFFFFFFFu}) {
           for (uint32_t esp = kStackPage - 0x30; esp < kStackPage + 0x30; esp += 2) {
             if (expand_down && limit == 0xFFFFFFFFu) continue;
-            const Case k{code, esp, limit, expand_down, ring3_ac};
+            const Case k{code, esp, limit, expand_down, ring3_ac, outer};
             const Outcome cold = run(f, k, false), warm = run(f, k, true);
             require_same(cold, warm);
             ++cases;
@@ -237,8 +242,10 @@ TEST_CASE("frames copied at once equal the access-by-access path at every SS lim
   // The frame at a page boundary: PUSHAD / POPAD / IRETD straddling it.
   for (const auto& code : codes) {
     for (uint32_t esp = kStackPage - 0x24; esp <= kStackPage + 0x4; esp += 1) {
-      const Case k{code, esp, 0xFFFFFFFFu, false, false};
-      require_same(run(f, k, false), run(f, k, true));
+      for (bool outer : {false, true}) {
+        const Case k{code, esp, 0xFFFFFFFFu, false, false, outer};
+        require_same(run(f, k, false), run(f, k, true));
+      }
     }
   }
 }
