@@ -125,9 +125,35 @@ JitStats JitEngine::stats() const {
   return s;
 }
 
+JitEngine::LinkSignature JitEngine::link_signature(const core::Cpu& cpu) {
+  const core::CpuState& s = cpu.s;
+  const core::SegmentCache& cs = s.seg[x86::kCs];
+  return LinkSignature{cpu.tlb_flushes(),
+                       s.cr0 & (core::kCr0PE | core::kCr0PG | core::kCr0WP),
+                       s.cr3,
+                       s.cr4 & (core::kCr4PSE | core::kCr4PAE | core::kCr4PGE),
+                       cs.base,
+                       cs.limit,
+                       cpu.a20()};
+}
+
+void JitEngine::check_links() {
+  const LinkSignature now = link_signature(machine_.cpu());
+  const uint64_t generation = machine_.memory().generation();
+  const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
+  if (now == links_under_ && generation == ctx_.memory_generation && changes == cache_changes_) [[likely]]
+    return;
+  if (!(now == links_under_)) ++stats_.signature_changes;
+  links_under_ = now;
+  ctx_.memory_generation = generation;
+  cache_changes_ = changes;
+  ++ctx_.chain.epoch;
+}
+
 bool JitEngine::fall_back(uint64_t n, StopReason& reason) {
   ++stats_.fallback_runs;
-  ++ctx_.chain.epoch;  // the interpreter may change anything
+  // The interpreter may change anything; links die only if what they were
+  // made under changed (check_links, before the next block runs).
   reason = interp_.run(n);
   return reason == StopReason::kInstructionLimit;
 }
@@ -169,9 +195,10 @@ Block* JitEngine::successor() {
   const uint32_t linear = s.seg[x86::kCs].base + eip;
   const uint64_t epoch = ctx_.chain.epoch;
   Block* n = lookup_or_translate();
+  if (n == nullptr) return nullptr;
   // A translation may have flushed the cache (the slot's block is then gone).
   const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
-  if (n == nullptr || changes != cache_changes_ || epoch != ctx_.chain.epoch) {
+  if (changes != cache_changes_ || epoch != ctx_.chain.epoch) {
     cache_changes_ = changes;
     ++ctx_.chain.epoch;
     return n;
@@ -198,6 +225,8 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   core::PhysicalMemory& mem = machine_.memory();
   // Chained entries (emit_chain.h) check the same deadline.
   ctx_.chain.deadline = chaining_ ? deadline : 0;
+  // Interpreter stretches and scheduler events ran since the last block.
+  check_links();
   for (;;) {
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();
@@ -224,11 +253,6 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     }
     const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
     const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop && b->linkable;
-    // Privileged and sensitive instructions may change the mapping (MOV CR3,
-    // INVLPG, a task switch through far JMP/CALL/IRET loads CR3), CR0/CR4
-    // (paging, PAE, PSE, PGE), CS and the mode.
-    const bool privileged = exit != kExitFault && (b->insns[b->count - 1].insn.attrs &
-                                                   (x86::kAttrPrivileged | x86::kAttrSensitive));
     cache_.collect();  // b may be gone from here on (only if ctx_.stop)
     if (!same) {
       lockstep_report_ = lockstep_->report();
@@ -240,20 +264,15 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
       reason = StopReason::kShutdown;
       return false;
     }
-    const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
+    const bool cache_changed = cache_.stats().invalidations + cache_.stats().flushes != cache_changes_;
     const bool map_changed = mem.generation() != ctx_.memory_generation;
-    if (!go_on || map_changed || changes != cache_changes_) {
-      // Back to the boundary check. Links die if the mapping, the memory map
-      // or the cache may have changed: a privileged or sensitive instruction
-      // (CR0, CR3, CR4, INVLPG, task switches), an exception delivery (a
-      // task gate loads CR3).
-      if (map_changed || changes != cache_changes_ || exit == kExitFault || ctx_.stop || privileged) {
-        ctx_.memory_generation = mem.generation();
-        cache_changes_ = changes;
-        ++ctx_.chain.epoch;
-      }
-      return true;
-    }
+    // Links die if the memory map, the cache or what they were made under
+    // changed: the last instruction of a block that is not linkable (MOV
+    // CR0/CR3/CR4, LMSW, INVLPG, far JMP/CALL/RET, IRET, a task switch) or
+    // an exception delivery (a task gate) may have changed the mapping or
+    // CS. INT/IRET between code of the same CS base and mapping keep them.
+    check_links();
+    if (!go_on || map_changed || cache_changed) return true;  // back to the boundary check
     // Like the interpreter's chain: on to the next block without the
     // boundary check while the next block fits before the deadline.
     const uint64_t at = clock.retired();

@@ -55,7 +55,8 @@ struct JitStats {
   uint64_t indirect_runs = 0;        // blocks entered through the lookup table (host code)
   uint64_t lookup_fills = 0;         // lookup-table entries written
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
-  uint64_t link_epochs = 0;          // times every link died (mapping, mode, CS, cache, memory map)
+  uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)
+  uint64_t signature_changes = 0;    // of those, because the mapping or CS changed (LinkSignature)
   bool chaining = false;             // links in host code on (off under lockstep)
   uint64_t block_instructions = 0;   // retired inside blocks
   uint64_t fallback_runs = 0;        // stretches handed to the interpreter
@@ -94,6 +95,25 @@ class JitEngine : public core::Engine {
   // return `reason`.
   bool fall_back(uint64_t n, core::StopReason& reason);
 
+  // What every link (chain slot, lookup entry) was made under, besides the
+  // mode (the linking block's key fixes it) and the memory map (checked on
+  // its own): the linear-to-physical mapping (CR0.PG/WP/PE, CR3, the CR4
+  // paging bits, the PDPTEs, which only a CR3 load or a CR0/CR4 write
+  // reloads, and no TLB flush or INVLPG since) and CS base and limit (a
+  // slot's target is CS.base + a constant EIP, checked against the limit
+  // when linked). A20 is in the mode bits, and here too for clarity.
+  struct LinkSignature {
+    uint64_t tlb_flushes = 0;
+    uint32_t cr0 = 0, cr3 = 0, cr4 = 0;
+    uint32_t cs_base = 0, cs_limit = 0;
+    bool a20 = false;
+    bool operator==(const LinkSignature&) const = default;
+  };
+  static LinkSignature link_signature(const core::Cpu& cpu);
+  // Kills every link (bumps the epoch) if the signature, the memory map or
+  // the cache changed since links were last known valid.
+  void check_links();
+
   core::Machine& machine_;
   JitOptions options_;
   core::Interpreter interp_;
@@ -107,6 +127,7 @@ class JitEngine : public core::Engine {
   // link assumed (CS, mode, mapping, memory map, cache contents).
   uint64_t* retired_counter_ = nullptr;
   uint64_t cache_changes_ = 0;
+  LinkSignature links_under_;
   bool chaining_ = true;  // false under lockstep (blocks are compared one at a time)
 };
 
