@@ -101,6 +101,7 @@ JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
   if (reinterpret_cast<const char*>(&ctx_.chain) != reinterpret_cast<const char*>(&ctx_))
     throw std::logic_error("jit: ChainState is not at the start of JitContext");
   cache_.watch(&ctx_.current, &ctx_.stop, &ctx_.chain.epoch);
+  cache_.count_with(retired_counter_);
   chaining_ = !options_.lockstep;
   if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
   if (!options_.dump_path.empty()) dump_ = std::make_unique<JitDump>(options_.dump_path);
@@ -171,6 +172,8 @@ Block* JitEngine::lookup_or_translate() {
     ++cache_.stats().cache_hits;
     return b->last_eip <= cs.limit ? b : nullptr;
   }
+  // Hot self-modifying code: the interpreter runs it (fall_back keeps links).
+  if (cache_.translation_paused(paddr)) return nullptr;
   if (cache_.full()) cache_.flush();
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<Block> built =

@@ -63,6 +63,7 @@ void TranslationCache::invalidate_range(uint32_t first, uint32_t last) {
   auto it = by_page_.find(first >> core::kPageShift);
   if (it == by_page_.end()) return;
   std::vector<Owned>& blocks = it->second;
+  const uint64_t before = stats_.invalidations;
   for (size_t k = 0; k < blocks.size();) {
     Block* b = blocks[k].get();
     if (b->key.paddr <= last && first < b->paddr_end) {
@@ -80,6 +81,25 @@ void TranslationCache::invalidate_range(uint32_t first, uint32_t last) {
     }
   }
   if (blocks.empty()) by_page_.erase(it);
+  if (stats_.invalidations != before) note_invalidation(first >> core::kPageShift);
+}
+
+void TranslationCache::note_invalidation(uint32_t page) {
+  if (retired_ == nullptr) return;
+  const uint64_t now = *retired_;
+  HotPage& h = hot_[page];
+  if (now - h.window_start > kHotWindow) {
+    h.window_start = now;
+    h.count = 0;
+  }
+  if (++h.count < kHotInvalidations) return;
+  // Hot: the next translations would most likely be dropped again soon.
+  if (now > h.paused_until && now - h.paused_until > kCoolAfter) h.backoff = 0;
+  h.paused_until = now + (kPauseBase << h.backoff);
+  h.backoff = std::min(h.backoff + 1, kMaxBackoff);
+  h.window_start = now;
+  h.count = 0;
+  ++stats_.hot_pauses;
 }
 
 }  // namespace tx86::jit

@@ -12,6 +12,15 @@
 // Every invalidation and flush bumps the engine's link epoch, which unlinks
 // every chain link and lookup entry at once (safe while a block runs: the
 // stubs compare the epoch before every jump).
+//
+// Hot self-modifying code: a page whose blocks are invalidated
+// kHotInvalidations times within kHotWindow retired instructions (code that
+// patches itself in a loop) is not translated for a while (kPauseBase
+// instructions, doubling at each new pause up to kMaxBackoff doublings,
+// back to the base once the page stayed cool for kCoolAfter instructions):
+// translation_paused() says so and the engine runs that code in the
+// interpreter, whose own SMC cost (dropping decoded instructions) is far
+// below a retranslation. Blocks already on the page keep running.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -32,6 +41,8 @@ struct CacheStats {
   uint64_t invalidations = 0;  // blocks dropped by self-modifying code
   uint64_t flushes = 0;
   uint64_t chain_links = 0;
+  uint64_t hot_pauses = 0;       // times translation on a page was paused (hot SMC)
+  uint64_t paused_lookups = 0;   // translations refused because their page was paused
   double translate_seconds = 0;
 };
 
@@ -51,6 +62,22 @@ class TranslationCache : public core::CodeWriteListener {
   bool full() const { return code_bytes_ >= capacity_; }
   void flush();
 
+  // Whether blocks at physical address `paddr` must not be translated now
+  // (hot self-modifying code, see above). Counts the refusal.
+  bool translation_paused(uint32_t paddr) {
+    if (hot_.empty()) [[likely]]
+      return false;
+    auto it = hot_.find(paddr >> core::kPageShift);
+    if (it == hot_.end() || retired_ == nullptr || *retired_ >= it->second.paused_until) return false;
+    ++stats_.paused_lookups;
+    return true;
+  }
+  static constexpr uint32_t kHotInvalidations = 64;
+  static constexpr uint64_t kHotWindow = uint64_t{1} << 20;
+  static constexpr uint64_t kPauseBase = uint64_t{1} << 16;
+  static constexpr uint32_t kMaxBackoff = 8;
+  static constexpr uint64_t kCoolAfter = uint64_t{1} << 26;
+
   asmjit::JitRuntime& runtime() { return runtime_; }
   CacheStats& stats() { return stats_; }
   size_t code_bytes() const { return code_bytes_; }
@@ -65,6 +92,8 @@ class TranslationCache : public core::CodeWriteListener {
     stop_flag_ = stop_flag;
     link_epoch_ = link_epoch;
   }
+  // The retired-instruction counter that times hot pages (none: never hot).
+  void count_with(const uint64_t* retired) { retired_ = retired; }
   // Frees the blocks invalidated while they might have been running.
   void collect() { graveyard_.clear(); }
 
@@ -77,6 +106,15 @@ class TranslationCache : public core::CodeWriteListener {
   };
   using Owned = std::unique_ptr<Block, BlockDeleter>;
   void invalidate_range(uint32_t first, uint32_t last);
+  // Blocks on `page` were invalidated: counts towards pausing it.
+  void note_invalidation(uint32_t page);
+
+  struct HotPage {
+    uint64_t window_start = 0;  // retired count when the current window began
+    uint32_t count = 0;         // invalidations in the window
+    uint32_t backoff = 0;       // doublings of the next pause
+    uint64_t paused_until = 0;  // no translation before this retired count
+  };
 
   core::PhysicalMemory& memory_;
   size_t capacity_;
@@ -88,6 +126,8 @@ class TranslationCache : public core::CodeWriteListener {
   const Block* const* running_ = nullptr;
   bool* stop_flag_ = nullptr;
   uint64_t* link_epoch_ = nullptr;
+  const uint64_t* retired_ = nullptr;
+  std::unordered_map<uint32_t, HotPage> hot_;  // pages with invalidations (kept across flushes)
   CacheStats stats_;
 };
 

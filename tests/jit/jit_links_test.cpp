@@ -100,3 +100,31 @@ TEST_CASE("the links program passes lockstep", "[jit][chain][links][lockstep]") 
   CHECK(jit.jit_engine->lockstep_report() == "");
   check_results(jit);
 }
+
+TEST_CASE("a page rewritten in a loop runs in the interpreter for a while, links kept", "[jit][chain][smc]") {
+  // 0000: xor bx,bx ; mov cx,300 ; l: mov [cs:1001h],cx ; call 1000h ;
+  //       add bx,ax ; loop l ; hlt      1000: mov ax,0 (patched) ; ret
+  std::vector<uint8_t> p(0x1004, 0x90);
+  const std::vector<uint8_t> loop = {0x31, 0xdb, 0xb9, 0x2c, 0x01, 0x2e, 0x89, 0x0e, 0x01,
+                                     0x10, 0xe8, 0xf3, 0x0f, 0x01, 0xc3, 0xe2, 0xf4, 0xf4};
+  const std::vector<uint8_t> f = {0xb8, 0x00, 0x00, 0xc3};
+  std::copy(loop.begin(), loop.end(), p.begin());
+  std::copy(f.begin(), f.end(), p.begin() + 0x1000);
+  Rig ref(EngineKind::kInterp);
+  Rig jit(EngineKind::kJit);
+  ref.load(test::kCodeBase, p);
+  jit.load(test::kCodeBase, p);
+  CHECK(ref.run(100000) == core::StopReason::kHalted);
+  CHECK(jit.run(100000) == core::StopReason::kHalted);
+  CHECK(jit.s().gpr[x86::kEbx] == 300 * 301 / 2);
+  CHECK(test::machine_difference(jit, ref) == "");
+  const jit::JitStats st = jit.jit_engine->stats();
+  // Translated and dropped until the page was found hot, then left to the
+  // interpreter for the rest of the run.
+  CHECK(st.cache.hot_pauses == 1);
+  CHECK(st.cache.invalidations == jit::TranslationCache::kHotInvalidations);
+  CHECK(st.cache.paused_lookups >= 300 - jit::TranslationCache::kHotInvalidations);
+  // The LOOP's link to the patching block survives the interpreter's
+  // stretches (one per pass).
+  CHECK(st.direct_runs >= 200);
+}
