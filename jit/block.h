@@ -95,6 +95,8 @@ struct Block {
   std::unique_ptr<BlockInsn[]> insns;  // never moves: the code points into it
   std::vector<uint8_t> guest_bytes;
   BlockFn entry = nullptr;
+  // Where chain stubs enter the block (past the prologue, emit_chain.h).
+  const void* body = nullptr;
   size_t code_size = 0;
   bool valid = true;  // false once invalidated (freed when no longer running)
   // The dispatcher may go straight on to a successor (chaining) only after a

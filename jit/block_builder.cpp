@@ -41,20 +41,61 @@ bool may_store(const x86::Insn& i) {
   return i.num_operands >= 1 && i.ops[0].kind == x86::OperandKind::kMem;
 }
 
+// The frame every block shares (chain stubs jump from one body to another,
+// emit_chain.h): rbx, r12-r15 and rbp saved, 8 bytes of spill slot at [rsp]
+// (after the return address and six pushes the stack is 16-byte aligned).
+constexpr int kSpill = 8;
+
+// Whether a direct branch of the block goes back to its first instruction.
+bool loops_to_itself(const Block& b) {
+  for (size_t k = 0; k < b.count; ++k) {
+    const BlockInsn& bi = b.insns[k];
+    const x86::Insn& i = bi.insn;
+    if (!(i.attrs & x86::kAttrBranch) || i.num_operands != 1 || i.ops[0].kind != x86::OperandKind::kRel) continue;
+    const uint32_t raw = bi.next_eip + i.ops[0].imm;
+    if ((i.opsize == 2 ? (raw & 0xFFFF) : raw) == b.key.eip) return true;
+  }
+  return false;
+}
+
+// The flags an inline instruction reads. The decoder's rows say a shift or
+// rotate by an immediate reads every flag (a count of 0 leaves them all);
+// the inline ones have a count that is not 0 (emit_shift.cpp), so they read
+// none.
+uint32_t inline_flags_read(const x86::Insn& i) {
+  switch (i.mnemonic) {
+    case x86::Mnemonic::kRol:
+    case x86::Mnemonic::kRor:
+    case x86::Mnemonic::kShl:
+    case x86::Mnemonic::kSal:
+    case x86::Mnemonic::kShr:
+    case x86::Mnemonic::kSar: return 0;
+    default: return i.flags_read & x86::kArithFlags;
+  }
+}
+
 void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   asmjit::CodeHolder code;
   code.init(rt.environment());
   ax::Assembler a(&code);
-  Label exit = a.newLabel();
-  // Prologue: rbx and r12-r15 are callee-saved; after their five pushes
-  // the stack is 16-byte aligned for the calls.
+  Label exit = a.newLabel(), body = a.newLabel(), stale_tlb = a.newLabel();
   a.push(ax::rbx);
   a.push(ax::r12);
   a.push(ax::r13);
   a.push(ax::r14);
   a.push(ax::r15);
+  a.push(ax::rbp);
+  a.sub(ax::rsp, kSpill);
   a.mov(ax::rbx, ax::rdi);
   a.movabs(ax::r12, imm(reinterpret_cast<uint64_t>(&cpu.s)));
+  // Entered from the dispatcher: the TLB must be of the current memory map
+  // (jit_context.h, check_memory_map).
+  const uint64_t* generation = memory_generation_address(cpu.memory());
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(generation)));
+  a.mov(ax::rax, ax::qword_ptr(ax::rax));
+  a.cmp(ax::rax, ax::qword_ptr(ax::r12, cpu.tlb_layout(false).generation_offset));
+  a.jne(stale_tlb);
+  a.bind(body);
   const JitTable& table = jit_table();
   // Backward liveness of the arithmetic flags: everything is live at the
   // block's end (the next block, an interrupt or an exception may read
@@ -68,11 +109,17 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     // after the instruction, and every flag is visible.
     if (may_store(i)) live = x86::kArithFlags;
     live_after[k] = live;
-    if (table.inlines(i) && !may_fault(i)) live = (live & ~i.flags_written) | (i.flags_read & x86::kArithFlags);
+    if (table.inlines(i) && !may_fault(i)) live = (live & ~i.flags_written) | inline_flags_read(i);
     else live = x86::kArithFlags;
   }
   std::vector<std::function<void()>> cold;
-  EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, memory_generation_address(cpu.memory())};
+  EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, generation, RegCache::plan(b, table)};
+  env.rc.emit_load(a);
+  if (loops_to_itself(b)) {
+    env.loop_head = a.newLabel();
+    a.bind(env.loop_head);
+    env.rc.all_dirty();
+  }
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
     env.flags_live_after = live_after[k];
@@ -82,15 +129,24 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   // A block cut by its size or the page end falls through to the next one:
   // chain there as a branch's not-taken path does (the branch emitters
   // leave through their own exits and never reach this code).
-  if (b.linkable && !(b.insns[b.count - 1].insn.attrs & x86::kAttrBranch)) emit_direct_exit(env, b.exits[1]);
+  const bool branch = b.insns[b.count - 1].insn.attrs & x86::kAttrBranch;
+  if (b.linkable && !branch) emit_direct_exit(env, b.exits[1], b.insns[b.count - 1].next_eip);
+  env.rc.emit_flush(a);
   a.mov(ax::eax, kExitEnd);
   a.bind(exit);
+  a.add(ax::rsp, kSpill);
+  a.pop(ax::rbp);
   a.pop(ax::r15);
   a.pop(ax::r14);
   a.pop(ax::r13);
   a.pop(ax::r12);
   a.pop(ax::rbx);
   a.ret();
+  a.bind(stale_tlb);
+  a.mov(ax::rdi, ax::rbx);
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&sync_tlb)));
+  a.call(ax::rax);
+  a.jmp(body);
   // Slow paths and early exits, out of the straight-line code. They may
   // add more (none do today); run them in order.
   for (size_t k = 0; k < cold.size(); ++k) {
@@ -100,6 +156,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   BlockFn fn = nullptr;
   if (rt.add(&fn, &code) != asmjit::kErrorOk) throw std::runtime_error("jit: AsmJit could not place a block in host memory");
   b.entry = fn;
+  b.body = reinterpret_cast<const uint8_t*>(fn) + code.labelOffsetFromBase(body);
   b.code_size = code.codeSize();
 }
 

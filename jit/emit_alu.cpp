@@ -38,6 +38,34 @@ bool alu_inlines(const x86::Insn& i) {
   return s.kind == OperandKind::kMem && d.kind == OperandKind::kReg && s.size == d.size;
 }
 
+asmjit::x86::Inst::Id host_inst(Mnemonic m) {
+  switch (m) {
+    case Mnemonic::kInc: return ax::Inst::kIdInc;
+    case Mnemonic::kDec: return ax::Inst::kIdDec;
+    case Mnemonic::kNot: return ax::Inst::kIdNot;  // no flags (flags_written is 0)
+    case Mnemonic::kNeg: return ax::Inst::kIdNeg;  // 0 - r: CF = (r != 0), the rest as SUB
+    case Mnemonic::kAdd: return ax::Inst::kIdAdd;
+    case Mnemonic::kSub: return ax::Inst::kIdSub;
+    case Mnemonic::kCmp: return ax::Inst::kIdCmp;
+    case Mnemonic::kAnd: return ax::Inst::kIdAnd;
+    case Mnemonic::kOr: return ax::Inst::kIdOr;
+    case Mnemonic::kXor: return ax::Inst::kIdXor;
+    default: return ax::Inst::kIdTest;
+  }
+}
+
+bool logic(Mnemonic m) {
+  return m == Mnemonic::kAnd || m == Mnemonic::kOr || m == Mnemonic::kXor || m == Mnemonic::kTest;
+}
+
+// An immediate of width w as the host instruction takes it (sign-extended
+// from the operand width).
+asmjit::Imm width_imm(uint32_t v, unsigned w) {
+  if (w == 1) return asmjit::imm(int8_t(v));
+  if (w == 2) return asmjit::imm(int16_t(v));
+  return asmjit::imm(int32_t(v));
+}
+
 void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   const x86::Insn& i = bi.insn;
   if (!alu_inlines(i)) {
@@ -47,48 +75,48 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   const x86::Operand& d = i.ops[0];
   const unsigned w = d.size;
-  const ax::Gp r = scratch(w);
-  const ax::Gp src = scratch2(w);
   const bool dst_mem = d.kind == OperandKind::kMem;
-  // The operands: destination in eax, source in ecx.
-  if (!unary(i.mnemonic) && i.ops[1].kind == OperandKind::kMem) {
-    emit_effective_address(a, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w);
-    a.mov(ax::ecx, ax::eax);
-    a.mov(r, reg_mem(d.reg, w));
-  } else {
-    if (dst_mem) {
-      const bool rmw = i.mnemonic != Mnemonic::kCmp && i.mnemonic != Mnemonic::kTest;
-      emit_effective_address(a, i, ax::edx);
-      emit_load(env, bi, i.mem.seg, w, rmw);
-    } else {
-      a.mov(r, reg_mem(d.reg, w));
-    }
-    if (!unary(i.mnemonic)) {
-      const x86::Operand& s = i.ops[1];
-      if (s.kind == OperandKind::kReg) a.mov(src, reg_mem(s.reg, w));
-      else a.mov(src, asmjit::imm(s.imm & width_mask(w)));
-    }
-  }
-  bool writes_back = true;
-  bool logic = false;
-  switch (i.mnemonic) {
-    case Mnemonic::kInc: a.inc(r); break;
-    case Mnemonic::kDec: a.dec(r); break;
-    case Mnemonic::kNot: a.not_(r); break;  // no flags (flags_written is 0)
-    case Mnemonic::kNeg: a.neg(r); break;   // 0 - r: CF = (r != 0), the rest as SUB
-    case Mnemonic::kAdd: a.add(r, src); break;
-    case Mnemonic::kSub: a.sub(r, src); break;
-    case Mnemonic::kCmp: a.cmp(r, src); writes_back = false; break;
-    case Mnemonic::kAnd: a.and_(r, src); logic = true; break;
-    case Mnemonic::kOr: a.or_(r, src); logic = true; break;
-    case Mnemonic::kXor: a.xor_(r, src); logic = true; break;
-    case Mnemonic::kTest: a.test(r, src); logic = true; writes_back = false; break;
-    default: break;
-  }
+  const bool writes_back = i.mnemonic != Mnemonic::kCmp && i.mnemonic != Mnemonic::kTest;
   // Flags this instruction writes that something may still read.
   const uint32_t written = i.flags_written & x86::kArithFlags;
   const uint32_t live = written & env.flags_live_after;
+  // Pending flags of earlier instructions are merged now if a store's slow
+  // path will come between this instruction's PUSHFQ and its merge (the
+  // slow path flushes, and r13 then holds the new flags already).
+  if (live != 0) {
+    if (dst_mem && writes_back) env.rc.materialize_flags(a);
+    else env.rc.prepare_flags(a, written);
+  }
+  // The destination: the guest register where it lives, or a memory operand
+  // loaded into eax (and stored back after the flags are taken).
+  asmjit::Operand dst;
+  if (dst_mem) {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w, /*for_write=*/writes_back);
+    dst = scratch(w);
+  } else {
+    dst = guest(env, d.reg, w);
+  }
+  // The source: an immediate, a cached register, or ecx.
+  asmjit::Operand src;
+  if (!unary(i.mnemonic)) {
+    const x86::Operand& s = i.ops[1];
+    if (s.kind == OperandKind::kImm) {
+      src = width_imm(uint32_t(s.imm), w);
+    } else if (s.kind == OperandKind::kMem) {
+      emit_effective_address(env, i, ax::edx);
+      emit_load(env, bi, i.mem.seg, w);
+      a.mov(ax::ecx, ax::eax);
+      src = scratch2(w);
+    } else if (guest(env, s.reg, w).isReg()) {
+      src = guest(env, s.reg, w);
+    } else {
+      emit_get(env, scratch2(w), s.reg, w);
+      src = scratch2(w);
+    }
+  }
+  if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
+  else a.emit(host_inst(i.mnemonic), dst, src);
   if (live != 0) {
     a.pushfq();
     a.pop(ax::r13);
@@ -96,13 +124,14 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   if (writes_back) {
     if (dst_mem) {
       a.mov(ax::ecx, ax::eax);
-      emit_effective_address(a, i, ax::edx);
+      emit_effective_address(env, i, ax::edx);
       emit_store(env, bi, i.mem.seg, w);
-    } else {
-      a.mov(reg_mem(d.reg, w), r);
+    } else if (w != 1 || d.reg < 4) {
+      env.rc.written(d.reg);
     }
   }
-  if (live != 0) emit_merge_flags(a, written, logic ? (written & ~uint32_t(x86::kAF)) : written);
+  // The logic ops leave AF undefined on the host; the interpreter clears it.
+  if (live != 0) emit_merge_flags(env, written, logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written);
   ++env.pending;
   if (writes_back && dst_mem) emit_stop_check(env, bi);
 }

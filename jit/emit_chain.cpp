@@ -14,10 +14,51 @@ namespace {
 
 ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int32_t>(off)); }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+constexpr int32_t kCurrentOff = static_cast<int32_t>(offsetof(JitContext, current));
+#pragma GCC diagnostic pop
+
+// JitContext::current := rcx (a Block*); on to its body.
+void emit_enter_block(ax::Assembler& a) {
+  a.mov(ax::qword_ptr(ax::rbx, kCurrentOff), ax::rcx);
+  a.jmp(ax::qword_ptr(ax::rcx, static_cast<int32_t>(offsetof(Block, body))));
+}
+
 }  // namespace
 
-void emit_direct_exit(EmitEnv& env, ChainSlot& slot) {
+void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t target) {
   ax::Assembler& a = env.a;
+  if (target == env.block.key.eip && env.loop_head.isValid()) {
+    // Back to this block's own start (a loop in one block): on the same
+    // conditions as any link, but straight to the loop head with the guest
+    // registers still in host registers (block_builder.cpp marks them all
+    // dirty there, so that every exit writes them back).
+    // The loop head expects no pending flags. A copy merges them: this exit
+    // may sit on one path of a branch, and the state must stay as it was
+    // for the others.
+    RegCache at_exit = env.rc;
+    at_exit.materialize_flags(a);
+    asmjit::Label miss = a.newLabel();
+    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
+    a.mov(ax::rcx, chain_field(offsetof(ChainState, epoch)));
+    a.cmp(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, epoch)));
+    a.jne(miss);
+    a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(env.retired)));
+    a.mov(ax::rcx, ax::qword_ptr(ax::rcx));
+    a.add(ax::rcx, static_cast<int32_t>(env.block.count));
+    a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
+    a.ja(miss);
+    a.inc(chain_field(offsetof(ChainState, direct_runs)));
+    a.jmp(env.loop_head);
+    a.bind(miss);
+    at_exit.emit_flush(a);
+    a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
+    a.mov(ax::eax, kExitEnd);
+    a.jmp(env.exit);
+    return;
+  }
+  env.rc.emit_flush(a);
   asmjit::Label miss = a.newLabel();
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(ax::rcx, chain_field(offsetof(ChainState, epoch)));
@@ -30,11 +71,7 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot) {
   a.ja(miss);
   a.inc(chain_field(offsetof(ChainState, direct_runs)));
   a.mov(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, block)));
-  a.mov(ax::qword_ptr(ax::rbx, static_cast<int32_t>(offsetof(JitContext, current))), ax::rcx);
-  a.mov(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, entry)));
-  a.mov(chain_field(offsetof(ChainState, next)), ax::rcx);
-  a.mov(ax::eax, kExitChain);
-  a.jmp(env.exit);
+  emit_enter_block(a);
   a.bind(miss);
   a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
   a.mov(ax::eax, kExitEnd);
@@ -43,20 +80,26 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot) {
 
 void emit_indirect_exit(EmitEnv& env) {
   ax::Assembler& a = env.a;
+  env.rc.emit_flush(a);
   a.mov(ax::rdi, ax::rbx);
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&chain_lookup)));
   a.call(ax::rax);
-  a.jmp(env.exit);  // eax: kExitChain or kExitEnd
+  a.cmp(ax::eax, kExitChain);
+  a.jne(env.exit);  // kExitEnd
+  a.mov(ax::rcx, ax::qword_ptr(ax::rbx, kCurrentOff));
+  emit_enter_block(a);
 }
 
 void emit_branch_handler(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
+  env.rc.emit_flush(a);
   a.mov(ax::rdi, ax::rbx);
   a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
   env.pending = 0;
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_branch_thunk)));
   a.call(ax::rax);
+  env.rc.handed_over();
   a.test(ax::eax, ax::eax);
   a.jnz(env.exit);
 }

@@ -13,10 +13,13 @@
 // direct-mapped table keyed by linear EIP and checked against the mode, the
 // CS limit, the epoch and the deadline.
 //
-// Going on is returning kExitChain with ChainState::next and
-// JitContext::current set: the engine's run loop calls `next` at once
-// (`while (exit == kExitChain) exit = next(ctx)`), so the stubs need not
-// know the blocks' frame layout (block_builder.cpp).
+// Going on is a jump from block to block: every block has the same frame
+// (block_builder.cpp: the prologue at `entry` pushes the callee-saved
+// registers and sets rbx and r12, the body starts at `Block::body`), so a
+// stub sets JitContext::current and jumps to the next block's body; the
+// block that finally returns to the dispatcher pops the frame. Before every
+// exit the cached guest registers are written back (reg_cache.h), so a
+// block's body always starts from the CpuState.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +28,10 @@
 
 namespace tx86::jit {
 
-// Leaves the block through direct exit `slot`. EIP and the clock must be up
-// to date (emit_retire) and no handler may have asked for attention.
-void emit_direct_exit(EmitEnv& env, ChainSlot& slot);
+// Leaves the block through direct exit `slot` to `target` (an EIP). EIP and
+// the clock must be up to date (emit_retire) and no handler may have asked
+// for attention.
+void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t target);
 // Leaves the block after an exit whose target is in EIP (clock up to date).
 void emit_indirect_exit(EmitEnv& env);
 // Calls the instruction's handler through exec_branch_thunk: afterwards

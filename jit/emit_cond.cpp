@@ -31,15 +31,15 @@ void emit_setcc(EmitEnv& env, const BlockInsn& bi) {
     return;
   }
   ax::Assembler& a = env.a;
-  emit_guest_condition(a, i.cond);
+  emit_guest_condition(env, i.cond);
   a.set(host_cc(i), ax::dl);
   if (i.ops[0].kind == OperandKind::kReg) {
-    a.mov(reg_mem(i.ops[0].reg, 1), ax::dl);
+    emit_put(env, i.ops[0].reg, 1, ax::dl);
     ++env.pending;
     return;
   }
   a.movzx(ax::ecx, ax::dl);
-  emit_effective_address(a, i, ax::edx);
+  emit_effective_address(env, i, ax::edx);
   emit_store(env, bi, i.mem.seg, 1);
   ++env.pending;
   emit_stop_check(env, bi);
@@ -62,17 +62,17 @@ void emit_cmov(EmitEnv& env, const BlockInsn& bi) {
   const unsigned w = i.ops[0].size;
   const x86::Operand& s = i.ops[1];
   if (s.kind == OperandKind::kMem) {
-    emit_effective_address(a, i, ax::edx);
+    emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
     a.mov(ax::edx, ax::eax);
   } else {
-    a.mov(ax::edx, reg_mem(s.reg, 4));
+    emit_get(env, ax::edx, s.reg, 4);
   }
-  emit_guest_condition(a, i.cond);
-  a.mov(scratch(w), reg_mem(i.ops[0].reg, w));
+  emit_guest_condition(env, i.cond);
+  emit_get(env, scratch(w), i.ops[0].reg, w);
   const ax::Gp src = w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx);
   a.cmov(host_cc(i), scratch(w), src);
-  a.mov(reg_mem(i.ops[0].reg, w), scratch(w));
+  emit_put(env, i.ops[0].reg, w, scratch(w));
   ++env.pending;
 }
 

@@ -44,7 +44,7 @@ void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
   a.jb(fault);
   env.pending = pending + 1;
   emit_retire(env, target);
-  emit_direct_exit(env, env.block.exits[0]);
+  emit_direct_exit(env, env.block.exits[0], target);
   // Beyond the limit: the handler raises #GP(0) with the state untouched.
   a.bind(fault);
   env.pending = pending;
@@ -64,7 +64,7 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   // The condition from the guest EFLAGS in ecx (SDM Vol. 1, B.1): the odd
   // codes are the negations of the even ones.
   const unsigned cc = bi.insn.cond & 0xF;
-  a.mov(ax::ecx, eflags_mem());
+  a.emit(ax::Inst::kIdMov, ax::ecx, env.rc.condition_flags(a, condition_reads(cc)));
   switch (cc >> 1) {
     case 0: a.and_(ax::ecx, x86::kOF); break;
     case 1: a.and_(ax::ecx, x86::kCF); break;
@@ -90,7 +90,7 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   else a.jnz(taken);
   env.pending = pending + 1;
   emit_retire(env, bi.next_eip);
-  emit_direct_exit(env, env.block.exits[1]);
+  emit_direct_exit(env, env.block.exits[1], bi.next_eip);
   a.bind(taken);
   emit_taken(env, bi, pending);
 }
@@ -105,8 +105,6 @@ void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
   emit_taken(env, bi, env.pending);
 }
 
-constexpr int32_t kEcx = static_cast<int32_t>(offsetof(core::CpuState, gpr) + 4 * x86::kEcx);
-
 // JCXZ/JECXZ (count register by address size) and LOOP/LOOPE/LOOPNE: the
 // count is decremented in ecx and written back only on the paths that do
 // not fault.
@@ -120,8 +118,11 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
   const uint32_t pending = env.pending;
   const bool a16 = bi.insn.addrsize == 2;
   asmjit::Label not_taken = a.newLabel();
-  if (a16) a.movzx(ax::ecx, ax::word_ptr(ax::r12, kEcx));
-  else a.mov(ax::ecx, ax::dword_ptr(ax::r12, kEcx));
+  // LOOPE/LOOPNE: ZF's place, found before any branch (it may merge
+  // pending flags, which every path must see).
+  const asmjit::Operand zf = kind == 1 || kind == 2 ? env.rc.condition_flags(a, x86::kZF) : asmjit::Operand();
+  if (a16) a.emit(ax::Inst::kIdMovzx, ax::ecx, guest(env, x86::kEcx, 2));
+  else emit_get(env, ax::ecx, x86::kEcx, 4);
   if (kind == 3) {
     a.test(ax::ecx, ax::ecx);
     a.jnz(not_taken);
@@ -130,15 +131,15 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
     if (a16) a.and_(ax::ecx, 0xFFFF);
     a.jz(not_taken);
     if (kind != 0) {
-      a.test(eflags_mem(), x86::kZF);
+      a.emit(ax::Inst::kIdTest, zf, asmjit::imm(x86::kZF));
       if (kind == 1) a.jz(not_taken);
       else a.jnz(not_taken);
     }
   }
   auto store_count = [&] {
     if (kind == 3) return;
-    if (a16) a.mov(ax::word_ptr(ax::r12, kEcx), ax::cx);
-    else a.mov(ax::dword_ptr(ax::r12, kEcx), ax::ecx);
+    if (a16) emit_put(env, x86::kEcx, 2, ax::cx);
+    else emit_put(env, x86::kEcx, 4, ax::ecx);
   };
   // Taken: the CS limit first (a fault leaves the count as it was).
   const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
@@ -149,12 +150,12 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
   store_count();
   env.pending = pending + 1;
   emit_retire(env, target);
-  emit_direct_exit(env, env.block.exits[0]);
+  emit_direct_exit(env, env.block.exits[0], target);
   a.bind(not_taken);
   store_count();
   env.pending = pending + 1;
   emit_retire(env, bi.next_eip);
-  emit_direct_exit(env, env.block.exits[1]);
+  emit_direct_exit(env, env.block.exits[1], bi.next_eip);
   a.bind(fault);
   env.pending = pending;
   emit_call_handler(env, bi);  // raises #GP(0)
@@ -190,7 +191,7 @@ void emit_call(EmitEnv& env, const BlockInsn& bi) {
   emit_push(env, bi, i.opsize);  // a fault exits with `pending` retired, EIP at the CALL
   env.pending = pending + 1;
   emit_retire(env, target);
-  emit_direct_exit(env, env.block.exits[0]);
+  emit_direct_exit(env, env.block.exits[0], target);
   a.bind(fault);
   env.pending = pending;
   emit_call_handler(env, bi);  // raises #GP(0)
@@ -214,14 +215,14 @@ void emit_ret(EmitEnv& env, const BlockInsn& bi) {
   const uint32_t pending = env.pending;
   const unsigned w = i.opsize;
   const uint32_t skip = w + (i.num_operands > 0 ? (i.ops[0].imm & 0xFFFF) : 0);
-  if (stack32(env)) a.mov(ax::edx, reg_mem(x86::kEsp, 4));
-  else a.movzx(ax::edx, reg_mem(x86::kEsp, 2));
+  if (stack32(env)) emit_get(env, ax::edx, x86::kEsp, 4);
+  else a.emit(ax::Inst::kIdMovzx, ax::edx, guest(env, x86::kEsp, 2));
   emit_load(env, bi, x86::kSs, w);  // eax: the target, zero-extended
   asmjit::Label fault = a.newLabel();
   a.cmp(ax::eax, ax::dword_ptr(ax::r12, kCsLimit));
   a.ja(fault);
-  if (stack32(env)) a.add(reg_mem(x86::kEsp, 4), skip);
-  else a.add(reg_mem(x86::kEsp, 2), skip & 0xFFFF);
+  if (stack32(env)) emit_guest_op(env, ax::Inst::kIdAdd, x86::kEsp, 4, asmjit::imm(skip));
+  else emit_guest_op(env, ax::Inst::kIdAdd, x86::kEsp, 2, asmjit::imm(skip & 0xFFFF));
   a.mov(ax::dword_ptr(ax::r12, kEip), ax::eax);
   env.pending = pending + 1;
   if (env.pending != 0) {

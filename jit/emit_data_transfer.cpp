@@ -44,21 +44,21 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   if (d.kind == OperandKind::kReg) {
     if (s.kind == OperandKind::kImm) {
-      a.mov(reg_mem(d.reg, w), asmjit::imm(s.imm & width_mask(w)));
+      emit_put(env, d.reg, w, asmjit::imm(s.imm & width_mask(w)));
     } else if (s.kind == OperandKind::kReg) {
-      a.mov(scratch(w), reg_mem(s.reg, w));
-      a.mov(reg_mem(d.reg, w), scratch(w));
+      emit_get(env, scratch(w), s.reg, w);
+      emit_put(env, d.reg, w, scratch(w));
     } else {
-      emit_effective_address(a, i, ax::edx);
+      emit_effective_address(env, i, ax::edx);
       emit_load(env, bi, i.mem.seg, w);
-      a.mov(reg_mem(d.reg, w), scratch(w));
+      emit_put(env, d.reg, w, scratch(w));
     }
     ++env.pending;
     return;
   }
   if (s.kind == OperandKind::kImm) a.mov(ax::ecx, s.imm & width_mask(w));
-  else a.mov(scratch2(w), reg_mem(s.reg, w));
-  emit_effective_address(a, i, ax::edx);
+  else emit_get(env, scratch2(w), s.reg, w);
+  emit_effective_address(env, i, ax::edx);
   emit_store(env, bi, i.mem.seg, w);
   ++env.pending;
   emit_stop_check(env, bi);
@@ -83,15 +83,13 @@ void emit_extend(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const bool sign = i.mnemonic == Mnemonic::kMovsx;
   if (s.kind == OperandKind::kMem) {
-    emit_effective_address(a, i, ax::edx);
+    emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, s.size);
     if (sign) a.movsx(ax::eax, scratch(s.size));
-  } else if (sign) {
-    a.movsx(ax::eax, reg_mem(s.reg, s.size));
   } else {
-    a.movzx(ax::eax, reg_mem(s.reg, s.size));
+    a.emit(sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx, ax::eax, guest(env, s.reg, s.size));
   }
-  a.mov(reg_mem(d.reg, d.size), scratch(d.size));
+  emit_put(env, d.reg, d.size, scratch(d.size));
   ++env.pending;
 }
 
@@ -106,8 +104,8 @@ void emit_lea(EmitEnv& env, const BlockInsn& bi) {
     emit_call_handler(env, bi);
     return;
   }
-  emit_effective_address(env.a, i, ax::eax);
-  env.a.mov(reg_mem(i.ops[0].reg, i.ops[0].size), scratch(i.ops[0].size));
+  emit_effective_address(env, i, ax::eax);
+  emit_put(env, i.ops[0].reg, i.ops[0].size, scratch(i.ops[0].size));
   ++env.pending;
 }
 
@@ -131,20 +129,21 @@ void emit_xchg(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
   if (d.kind == OperandKind::kReg) {
-    a.mov(scratch(w), reg_mem(d.reg, w));
-    a.mov(scratch2(w), reg_mem(s.reg, w));
-    a.mov(reg_mem(s.reg, w), scratch(w));
-    a.mov(reg_mem(d.reg, w), scratch2(w));
+    emit_get(env, scratch(w), d.reg, w);
+    emit_get(env, scratch2(w), s.reg, w);
+    emit_put(env, s.reg, w, scratch(w));
+    emit_put(env, d.reg, w, scratch2(w));
     ++env.pending;
     return;
   }
-  emit_effective_address(a, i, ax::edx);
+  emit_effective_address(env, i, ax::edx);
   emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
-  a.mov(ax::r14d, ax::eax);  // survives the store's slow path
-  a.mov(scratch2(w), reg_mem(s.reg, w));
-  emit_effective_address(a, i, ax::edx);
+  a.mov(ax::dword_ptr(ax::rsp), ax::eax);  // the spill slot survives the store's slow path
+  emit_get(env, scratch2(w), s.reg, w);
+  emit_effective_address(env, i, ax::edx);
   emit_store(env, bi, i.mem.seg, w);
-  a.mov(reg_mem(s.reg, w), w == 1 ? ax::Gp(ax::r14b) : w == 2 ? ax::Gp(ax::r14w) : ax::Gp(ax::r14d));
+  a.mov(ax::eax, ax::dword_ptr(ax::rsp));
+  emit_put(env, s.reg, w, scratch(w));
   ++env.pending;
   emit_stop_check(env, bi);
 }

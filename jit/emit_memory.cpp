@@ -106,13 +106,9 @@ void emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label
     a.test(ax::r8d, w - 1);
     a.jnz(slow);
   }
-  // The TLB is current only if the memory map has not changed since it was
-  // filled (pages marked as code, MMIO mapped): else the slow path flushes.
+  // The TLB is of the current memory map inside a block (check_memory_map,
+  // jit_context.h), so a hit needs no generation test.
   const core::Cpu::TlbLayout t = env.cpu->tlb_layout(cpl == 3);
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.memory_generation)));
-  a.mov(ax::rax, ax::qword_ptr(ax::rax));
-  a.cmp(ax::rax, ax::qword_ptr(ax::r12, t.generation_offset));
-  a.jne(slow);
   // Entry: ((linear >> 12) & (entries - 1)) * entry_size.
   a.mov(ax::r9d, ax::r8d);
   a.shr(ax::r9d, 12 - log2u(t.entry_size));
@@ -136,7 +132,8 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
   const bool store = kind == Kind::kStore;
-  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending] {
+  RegCache rc = env.rc;  // as it is here, for the out-of-line code
+  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc]() mutable {
     ax::Assembler& a = e->a;
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
@@ -144,6 +141,7 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
       a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.add(ax::qword_ptr(ax::rax), pending);
     }
+    rc.emit_flush(a);  // the accessor reads EFLAGS.AC; a fault leaves the block
     a.mov(ax::rdi, ax::rbx);
     a.mov(ax::esi, seg);
     a.movabs(ax::rax, imm(slow_fn(kind, w)));
@@ -156,6 +154,7 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
       a.test(ax::rax, ax::rax);
       a.js(fault);
     }
+    rc.emit_load(a, /*callee_saved=*/false);
     if (pending != 0) {
       a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.sub(ax::qword_ptr(ax::rcx), pending);
@@ -176,17 +175,27 @@ bool accesses_memory(const x86::Insn& i) {
   return false;
 }
 
-void emit_effective_address(ax::Assembler& a, const x86::Insn& i, const ax::Gp& dst) {
+void emit_effective_address(EmitEnv& env, const x86::Insn& i, const ax::Gp& dst) {
+  ax::Assembler& a = env.a;
   const x86::MemRef& m = i.mem;
   const bool has_base = m.base != x86::kNoReg, has_index = m.index != x86::kNoReg;
-  if (has_base) a.mov(dst, reg_mem(m.base, 4));
-  if (has_index) a.mov(ax::r11d, reg_mem(m.index, 4));
+  // Base and index as host registers: the cached ones where they are, the
+  // others loaded into dst and r11.
+  const auto reg = [&](unsigned r, const ax::Gp& tmp) {
+    if (env.rc.cached(r)) return env.rc.host(r, 4);
+    a.mov(tmp, guest(env, r, 4).as<ax::Mem>());
+    return tmp;
+  };
   if (has_base && has_index) {
-    a.lea(dst, ax::dword_ptr(dst.r64(), ax::r11, m.scale, m.disp));
+    const ax::Gp base = reg(m.base, dst), index = reg(m.index, ax::r11d);
+    a.lea(dst, ax::dword_ptr(base.r64(), index.r64(), m.scale, m.disp));
   } else if (has_base) {
-    if (m.disp != 0) a.add(dst, m.disp);
+    const ax::Gp base = reg(m.base, dst);
+    if (base.id() != dst.id()) a.lea(dst, ax::dword_ptr(base.r64(), m.disp));
+    else if (m.disp != 0) a.add(dst, m.disp);
   } else if (has_index) {
-    a.mov(dst, ax::r11d);
+    const ax::Gp index = reg(m.index, dst);
+    if (index.id() != dst.id()) a.mov(dst, index);
     if (m.scale != 0) a.shl(dst, m.scale);
     if (m.disp != 0) a.add(dst, m.disp);
   } else {
@@ -230,9 +239,11 @@ void emit_stop_check(EmitEnv& env, const BlockInsn& bi) {
   const uint32_t pending = env.pending;
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
-  env.cold->push_back([e, b, stop, pending] {
+  const RegCache rc = env.rc;
+  env.cold->push_back([e, b, stop, pending, rc] {
     ax::Assembler& a = e->a;
     a.bind(stop);
+    rc.emit_flush(a);
     const uint32_t saved = e->pending;
     e->pending = pending;
     emit_retire(*e, b->next_eip);
@@ -244,6 +255,7 @@ void emit_stop_check(EmitEnv& env, const BlockInsn& bi) {
 
 void emit_fault_exit(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
   ax::Assembler& a = env.a;
+  env.rc.emit_flush(a);
   const uint32_t saved = env.pending;
   env.pending = pending;
   emit_retire(env, bi.eip);

@@ -9,7 +9,8 @@
 // self-modifying-code invalidation are the interpreter's.
 //
 // Register conventions (all host registers the System V ABI lets a callee
-// clobber are clobbered by an access, as are the host flags):
+// clobber are clobbered by an access, as are the host flags, except the
+// guest registers cached in rsi/rdi, which the slow path reloads):
 //   offset in edx, store value in ecx, load result in eax (zero-extended).
 // A failing access exits the block with kExitFault, EIP at the instruction
 // and the clock brought up to date (as a faulting handler does). Before a
@@ -35,7 +36,7 @@ bool accesses_memory(const x86::Insn& i);
 
 // dst := the effective address of the instruction's memory operand (32-bit,
 // wrapped to 16 bits for 16-bit addressing). Uses r11 besides dst.
-void emit_effective_address(asmjit::x86::Assembler& a, const x86::Insn& i, const asmjit::x86::Gp& dst);
+void emit_effective_address(EmitEnv& env, const x86::Insn& i, const asmjit::x86::Gp& dst);
 
 // eax := the `w`-byte value at seg:edx. `for_write`: the destination read of
 // a read-modify-write instruction, checked as a write (segment rights, TLB

@@ -42,26 +42,27 @@ void emit_mul1(EmitEnv& env, const BlockInsn& bi, bool sign) {
   const x86::Insn& i = bi.insn;
   const x86::Operand& s = i.ops[0];
   const unsigned w = s.size;
+  const uint32_t written = i.flags_written & x86::kArithFlags;
+  const bool live = (written & env.flags_live_after) != 0;
+  if (live) env.rc.prepare_flags(a, written);
   if (s.kind == OperandKind::kMem) {
-    emit_effective_address(a, i, ax::edx);
+    emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
     a.mov(ax::ecx, ax::eax);
   } else {
-    a.mov(scratch2(w), reg_mem(s.reg, w));
+    emit_get(env, scratch2(w), s.reg, w);
   }
-  a.mov(scratch(w), reg_mem(x86::kEax, w));
+  emit_get(env, scratch(w), x86::kEax, w);
   if (sign) a.imul(scratch2(w));
   else a.mul(scratch2(w));
-  const uint32_t written = i.flags_written & x86::kArithFlags;
-  const bool live = (written & env.flags_live_after) != 0;
   if (live) capture_mul_flags(a, scratch(w));
   if (w == 1) {
-    a.mov(reg_mem(x86::kEax, 2), ax::ax);
+    emit_put(env, x86::kEax, 2, ax::ax);
   } else {
-    a.mov(reg_mem(x86::kEax, w), scratch(w));
-    a.mov(reg_mem(x86::kEdx, w), w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx));
+    emit_put(env, x86::kEax, w, scratch(w));
+    emit_put(env, x86::kEdx, w, w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx));
   }
-  if (live) emit_merge_flags(a, written, x86::kCF | x86::kOF | x86::kSF | x86::kZF | x86::kPF);
+  if (live) emit_merge_flags(env, written, x86::kCF | x86::kOF | x86::kSF | x86::kZF | x86::kPF);
   ++env.pending;
 }
 
@@ -98,21 +99,22 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
   const ax::Gp r = scratch(w), src = scratch2(w);
-  // Factors in eax and ecx.
-  if (s.kind == OperandKind::kMem) {
-    emit_effective_address(a, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w);
-  } else {
-    a.mov(r, reg_mem(s.reg, w));
-  }
-  if (i.num_operands == 3) a.mov(ax::ecx, i.ops[2].imm & width_mask(w));
-  else a.mov(src, reg_mem(d.reg, w));
-  a.imul(r, src);
   const uint32_t written = i.flags_written & x86::kArithFlags;
   const bool live = (written & env.flags_live_after) != 0;
+  if (live) env.rc.prepare_flags(a, written);
+  // Factors in eax and ecx.
+  if (s.kind == OperandKind::kMem) {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w);
+  } else {
+    emit_get(env, r, s.reg, w);
+  }
+  if (i.num_operands == 3) a.mov(ax::ecx, i.ops[2].imm & width_mask(w));
+  else emit_get(env, src, d.reg, w);
+  a.imul(r, src);
   if (live) capture_mul_flags(a, r);
-  a.mov(reg_mem(d.reg, w), r);
-  if (live) emit_merge_flags(a, written, x86::kCF | x86::kOF | x86::kSF | x86::kZF | x86::kPF);
+  emit_put(env, d.reg, w, r);
+  if (live) emit_merge_flags(env, written, x86::kCF | x86::kOF | x86::kSF | x86::kZF | x86::kPF);
   ++env.pending;
 }
 

@@ -54,14 +54,19 @@ void emit_shift(EmitEnv& env, const BlockInsn& bi) {
   const unsigned count = i.ops[1].imm & 0x1F;
   const bool mem = d.kind == OperandKind::kMem;
   const ax::Gp r = scratch(w);
-  if (mem) {
-    emit_effective_address(a, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes
-  } else {
-    a.mov(r, reg_mem(d.reg, w));
-  }
   const uint32_t written = i.flags_written & x86::kArithFlags;
   const bool live = (written & env.flags_live_after) != 0;
+  if (live) {
+    // As in emit_alu: the store's slow path must not see these flags.
+    if (mem) env.rc.materialize_flags(a);
+    else env.rc.prepare_flags(a, written);
+  }
+  if (mem) {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes
+  } else {
+    emit_get(env, r, d.reg, w);
+  }
   uint32_t from_host = written;
   switch (i.mnemonic) {
     case Mnemonic::kRol: a.rol(r, count); break;
@@ -121,12 +126,12 @@ void emit_shift(EmitEnv& env, const BlockInsn& bi) {
   }
   if (mem) {
     a.mov(ax::ecx, ax::eax);
-    emit_effective_address(a, i, ax::edx);
+    emit_effective_address(env, i, ax::edx);
     emit_store(env, bi, i.mem.seg, w);
   } else {
-    a.mov(reg_mem(d.reg, w), r);
+    emit_put(env, d.reg, w, r);
   }
-  if (live) emit_merge_flags(a, written, from_host);
+  if (live) emit_merge_flags(env, written, from_host);
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
 }

@@ -18,8 +18,6 @@ namespace {
 
 bool stack32(const EmitEnv& env) { return (env.block.key.mode >> 1) & 1; }
 
-ax::Mem esp_mem(const EmitEnv& env) { return reg_mem(x86::kEsp, stack32(env) ? 4 : 2); }
-
 bool push_inlines(const x86::Insn& i) {
   const x86::Operand& o = i.ops[0];
   return i.num_operands == 1 && (o.size == 2 || o.size == 4) && o.size == i.opsize &&
@@ -37,11 +35,11 @@ void emit_push_insn(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& o = i.ops[0];
   const unsigned w = o.size;
   if (o.kind == OperandKind::kReg) {
-    a.mov(scratch2(w), reg_mem(o.reg, w));
+    emit_get(env, scratch2(w), o.reg, w);
   } else if (o.kind == OperandKind::kImm) {
     a.mov(ax::ecx, o.imm & width_mask(w));
   } else {
-    emit_effective_address(a, i, ax::edx);
+    emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
     a.mov(ax::ecx, ax::eax);
   }
@@ -64,7 +62,7 @@ void emit_pop_insn(EmitEnv& env, const BlockInsn& bi) {
   }
   const unsigned w = i.ops[0].size;
   emit_pop(env, bi, w);
-  env.a.mov(reg_mem(i.ops[0].reg, w), scratch(w));
+  emit_put(env, i.ops[0].reg, w, scratch(w));
   ++env.pending;
 }
 
@@ -72,19 +70,19 @@ void emit_pop_insn(EmitEnv& env, const BlockInsn& bi) {
 
 void emit_push(EmitEnv& env, const BlockInsn& bi, unsigned w) {
   ax::Assembler& a = env.a;
-  a.mov(ax::edx, reg_mem(x86::kEsp, 4));
+  emit_get(env, ax::edx, x86::kEsp, 4);
   a.sub(ax::edx, w);
   if (!stack32(env)) a.movzx(ax::edx, ax::dx);
   emit_store(env, bi, x86::kSs, w);
-  a.sub(esp_mem(env), w);
+  emit_guest_op(env, ax::Inst::kIdSub, x86::kEsp, stack32(env) ? 4 : 2, asmjit::imm(w));
 }
 
 void emit_pop(EmitEnv& env, const BlockInsn& bi, unsigned w) {
   ax::Assembler& a = env.a;
-  if (stack32(env)) a.mov(ax::edx, reg_mem(x86::kEsp, 4));
-  else a.movzx(ax::edx, reg_mem(x86::kEsp, 2));
+  if (stack32(env)) emit_get(env, ax::edx, x86::kEsp, 4);
+  else a.emit(ax::Inst::kIdMovzx, ax::edx, guest(env, x86::kEsp, 2));
   emit_load(env, bi, x86::kSs, w);
-  a.add(esp_mem(env), w);
+  emit_guest_op(env, ax::Inst::kIdAdd, x86::kEsp, stack32(env) ? 4 : 2, asmjit::imm(w));
 }
 
 void register_stack(JitTable& t) {

@@ -224,6 +224,7 @@ void emit_string(EmitEnv& env, const BlockInsn& bi) {
     return;
   }
   ax::Assembler& a = env.a;
+  env.rc.emit_flush(a);
   a.mov(ax::rdi, ax::rbx);
   a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
@@ -233,6 +234,7 @@ void emit_string(EmitEnv& env, const BlockInsn& bi) {
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
   a.jnz(env.exit);
+  env.rc.emit_load(a);
 }
 
 }  // namespace

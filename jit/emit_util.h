@@ -1,5 +1,5 @@
-// Helpers shared by the inline emitters: where a guest register lives in the
-// CpuState (addressed from r12) and the host scratch register of a width.
+// Helpers shared by the inline emitters: guest registers and EFLAGS wherever
+// they live in the block (reg_cache.h), and the host scratch registers.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -8,24 +8,30 @@
 #include <cstdint>
 
 #include "core/cpu_state.h"
+#include "jit/jit_table.h"
 
 namespace tx86::jit {
 
-// The CpuState bytes of general register `r` at width `w` (the 8-bit
-// encoding's AH..BH are byte 1 of EAX..EBX).
-inline asmjit::x86::Mem reg_mem(unsigned r, unsigned w) {
-  namespace ax = asmjit::x86;
-  const int32_t gpr = static_cast<int32_t>(offsetof(core::CpuState, gpr));
-  if (w == 1) {
-    const int32_t off = r < 4 ? gpr + 4 * int32_t(r) : gpr + 4 * int32_t(r - 4) + 1;
-    return ax::byte_ptr(ax::r12, off);
-  }
-  const int32_t off = gpr + 4 * int32_t(r);
-  return w == 2 ? ax::word_ptr(ax::r12, off) : ax::dword_ptr(ax::r12, off);
-}
+// Guest general register `r` at width `w` (the 8-bit encoding's AH..BH are
+// byte 1 of EAX..EBX), wherever it lives in this block (reg_cache.h): a host
+// register or the CpuState. Reads need nothing more.
+inline asmjit::Operand guest(const EmitEnv& env, unsigned r, unsigned w) { return env.rc.operand(r, w); }
 
-inline asmjit::x86::Mem eflags_mem() {
-  return asmjit::x86::dword_ptr(asmjit::x86::r12, static_cast<int32_t>(offsetof(core::CpuState, eflags)));
+// dst := guest register `r` (dst has width `w`).
+inline void emit_get(EmitEnv& env, const asmjit::x86::Gp& dst, unsigned r, unsigned w) {
+  env.a.emit(asmjit::x86::Inst::kIdMov, dst, guest(env, r, w));
+}
+// Guest register `r` at width `w` := src (a host register of width `w` or an
+// immediate).
+inline void emit_put(EmitEnv& env, unsigned r, unsigned w, const asmjit::Operand& src) {
+  env.a.emit(asmjit::x86::Inst::kIdMov, guest(env, r, w), src);
+  if (w != 1 || r < 4) env.rc.written(r);
+}
+// Guest register `r` at width `w` op= src (ADD, SUB, ...), as the host
+// instruction `id` does it.
+inline void emit_guest_op(EmitEnv& env, asmjit::x86::Inst::Id id, unsigned r, unsigned w, const asmjit::Operand& src) {
+  env.a.emit(id, guest(env, r, w), src);
+  if (w != 1 || r < 4) env.rc.written(r);
 }
 
 // eax / ax / al.
@@ -44,24 +50,38 @@ inline uint32_t width_mask(unsigned w) { return w == 1 ? 0xFFu : w == 2 ? 0xFFFF
 
 // Guest EFLAGS := (EFLAGS & ~written) | (r13d & from_host): r13 holds the
 // host flags an instruction produced (PUSHFQ; POP r13), `from_host` the ones
-// of them that equal the guest's (the rest of `written` become 0).
-inline void emit_merge_flags(asmjit::x86::Assembler& a, uint32_t written, uint32_t from_host) {
-  namespace ax = asmjit::x86;
-  a.and_(ax::r13d, from_host);
-  a.and_(eflags_mem(), ~written);
-  a.or_(eflags_mem(), ax::r13d);
+// of them that equal the guest's (the rest of `written` become 0). The merge
+// is left pending (reg_cache.h): the emitter called rc.prepare_flags(written)
+// before it computed them.
+inline void emit_merge_flags(EmitEnv& env, uint32_t written, uint32_t from_host) {
+  env.rc.set_pending(written, from_host);
+}
+
+// The flags condition code `cc` (SDM Vol. 1, B.1) reads.
+inline uint32_t condition_reads(unsigned cc) {
+  switch ((cc & 0xF) >> 1) {
+    case 0: return x86::kOF;
+    case 1: return x86::kCF;
+    case 2: return x86::kZF;
+    case 3: return x86::kCF | x86::kZF;
+    case 4: return x86::kSF;
+    case 5: return x86::kPF;
+    case 6: return x86::kSF | x86::kOF;
+    default: return x86::kZF | x86::kSF | x86::kOF;
+  }
 }
 
 // Host flags := the guest's condition `cc` (SDM Vol. 1, B.1) from the guest
 // EFLAGS, so that the host Jcc/SETcc/CMOVcc of the same code tests it: OF
 // through ADD AL,7Fh (0x7F + 1 overflows), then SF ZF AF PF CF through SAHF
 // (which keeps OF). Clobbers eax and ecx.
-inline void emit_guest_condition(asmjit::x86::Assembler& a, unsigned cc) {
+inline void emit_guest_condition(EmitEnv& env, unsigned cc) {
   namespace ax = asmjit::x86;
+  ax::Assembler& a = env.a;
   const unsigned group = (cc & 0xF) >> 1;
   const bool needs_of = group == 0 || group == 6 || group == 7;
   const bool needs_low = group != 0;
-  a.mov(ax::ecx, eflags_mem());
+  a.emit(ax::Inst::kIdMov, ax::ecx, env.rc.condition_flags(a, condition_reads(cc)));
   if (needs_of) {
     a.mov(ax::eax, ax::ecx);
     a.shr(ax::eax, 11);

@@ -73,14 +73,24 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
 
 // After anything that ran interpreter code from inside a block (a handler,
 // an inline access's slow path): an MMIO access may have changed the memory
-// map, and then every link dies (a chained stub must not follow a stale one).
+// map, and then every link dies (a chained stub must not follow a stale one)
+// and the TLB is refilled: inline accesses trust the TLB without comparing
+// its generation (emit_memory.h), because every block entry from the
+// dispatcher (sync_tlb) and every call out of a block (here) brings it up to
+// date.
 inline void check_memory_map(JitContext* c) {
   const uint64_t g = c->exec.machine.memory().generation();
   if (g != c->memory_generation) [[unlikely]] {
     c->memory_generation = g;
     ++c->chain.epoch;
+    c->exec.cpu.flush_tlb();
   }
 }
+
+// The TLB was filled before the memory map last changed (block_builder.cpp
+// calls this from a block's prologue): flush it, as Cpu does on its own
+// accesses.
+inline void sync_tlb(JitContext* c) { c->exec.cpu.flush_tlb(); }
 
 // As exec_insn_thunk for a block's last instruction when it is a branch
 // whose exit may chain: kExitFault on a fault; kExitEnd if the block must

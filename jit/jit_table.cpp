@@ -17,6 +17,7 @@ using asmjit::Label;
 // the code does not depend on where the heap lies (golden listings).
 void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
+  env.rc.emit_flush(a);
   a.mov(ax::rdi, ax::rbx);
   a.movabs(ax::rsi, imm(reinterpret_cast<uint64_t>(&bi)));
   a.mov(ax::edx, env.pending);
@@ -24,7 +25,8 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&exec_insn_thunk)));
   a.call(ax::rax);
   a.test(ax::eax, ax::eax);
-  a.jnz(env.exit);
+  a.jnz(env.exit);  // the CpuState is the guest's (the handler ran on it)
+  env.rc.emit_load(a);
 }
 
 void emit_retire(EmitEnv& env, uint32_t eip) {

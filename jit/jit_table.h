@@ -14,13 +14,17 @@
 
 #include "core/cpu.h"
 #include "jit/block.h"
+#include "jit/reg_cache.h"
 
 namespace tx86::jit {
 
 // Registers of the emitted code: rbx = JitContext*, r12 = the CpuState
-// (both callee-saved, so they survive the calls); r13-r15 are callee-saved
-// scratch an emitter may keep across a call (saved by the prologue). The
-// stack is 16-byte aligned at every call.
+// (both callee-saved, so they survive the calls); r13 is the flags scratch
+// (PUSHFQ; POP r13); r15 and rbp, r14, rsi, rdi hold the guest EFLAGS and
+// registers the block caches (reg_cache.h: never touch them directly, use
+// emit_get/emit_put/guest() of emit_util.h). [rsp] is an 8-byte spill slot
+// that survives calls. The stack is 16-byte aligned at every call; every
+// block has the same frame, so chain stubs jump from block to block.
 //
 // Inline instructions do not touch EIP or the clock: they count themselves
 // in `pending`, and the next handler call (exec_insn_thunk) or the block's
@@ -42,6 +46,10 @@ struct EmitEnv {
   std::vector<std::function<void()>>* cold = nullptr;
   core::Cpu* cpu = nullptr;                   // the CPU the block runs on
   const uint64_t* memory_generation = nullptr;  // PhysicalMemory's map generation
+  RegCache rc;  // where guest registers and EFLAGS live (reg_cache.h)
+  // Set if some direct exit goes back to the block's own start: where such
+  // an exit jumps, past the prologue and the register loads.
+  asmjit::Label loop_head{};
 };
 
 // Brings the clock and EIP up to date after inline instructions: retires

@@ -1,0 +1,164 @@
+// See reg_cache.h.
+#include "jit/reg_cache.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+
+#include "core/cpu_state.h"
+#include "jit/jit_table.h"
+
+namespace tx86::jit {
+
+namespace ax = asmjit::x86;
+using x86::Mnemonic;
+using x86::OperandKind;
+
+namespace {
+
+// The host registers guest registers may live in: not rax-rdx and r8-r11
+// (the emitters' scratch), rbx and r12 (context and CpuState), r13 (flags
+// scratch) or r15 (EFLAGS). rbp and r14 survive calls; rsi and rdi are
+// reloaded after a slow path.
+constexpr ax::Gp::Id kPool[] = {ax::Gp::kIdBp, ax::Gp::kIdR14, ax::Gp::kIdSi, ax::Gp::kIdDi};
+constexpr size_t kPoolSize = sizeof kPool / sizeof kPool[0];
+
+bool caller_saved(ax::Gp::Id id) { return id == ax::Gp::kIdSi || id == ax::Gp::kIdDi; }
+
+int32_t gpr_offset(unsigned r) { return static_cast<int32_t>(offsetof(core::CpuState, gpr) + 4 * r); }
+
+ax::Mem state_mem(unsigned r, unsigned w) {
+  if (w == 1) {
+    const int32_t off = r < 4 ? gpr_offset(r) : gpr_offset(r - 4) + 1;
+    return ax::byte_ptr(ax::r12, off);
+  }
+  return w == 2 ? ax::word_ptr(ax::r12, gpr_offset(r)) : ax::dword_ptr(ax::r12, gpr_offset(r));
+}
+
+ax::Mem eflags_state() { return ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eflags))); }
+
+}  // namespace
+
+RegCache RegCache::plan(const Block& b, const JitTable& table) {
+  std::array<int, 8> uses{};
+  uint8_t high_byte = 0;  // registers whose AH..BH byte some instruction names
+  bool flags = false;
+  for (size_t k = 0; k < b.count; ++k) {
+    const x86::Insn& i = b.insns[k].insn;
+    for (int n = 0; n < i.num_operands; ++n) {
+      const x86::Operand& o = i.ops[n];
+      if (o.kind == OperandKind::kReg && o.size == 1 && o.reg >= 4 && o.reg < 8) high_byte |= uint8_t(1u << (o.reg - 4));
+    }
+    if ((i.flags_read | i.flags_written) & x86::kArithFlags) flags = true;
+    const bool inline_insn = table.inlines(i) || (i.attrs & x86::kAttrBranch);
+    if (!inline_insn) continue;
+    for (int n = 0; n < i.num_operands; ++n) {
+      const x86::Operand& o = i.ops[n];
+      if (o.kind == OperandKind::kReg && o.reg < 8 && (o.size != 1 || o.reg < 4)) ++uses[o.reg];
+    }
+    if (i.ops[0].kind == OperandKind::kMem || (i.num_operands > 1 && i.ops[1].kind == OperandKind::kMem)) {
+      if (i.mem.base < 8) ++uses[i.mem.base];
+      if (i.mem.index < 8) ++uses[i.mem.index];
+    }
+    switch (i.mnemonic) {
+      case Mnemonic::kPush:
+      case Mnemonic::kPop:
+      case Mnemonic::kCall:
+      case Mnemonic::kRet: uses[x86::kEsp] += 2; break;
+      case Mnemonic::kLoop:
+      case Mnemonic::kLoope:
+      case Mnemonic::kLoopne:
+      case Mnemonic::kJcxz: ++uses[x86::kEcx]; break;
+      case Mnemonic::kMul: uses[x86::kEax] += 2; ++uses[x86::kEdx]; break;
+      default: break;
+    }
+  }
+  RegCache rc;
+  rc.flags_ = flags;
+  std::array<unsigned, 8> order{0, 1, 2, 3, 4, 5, 6, 7};
+  std::stable_sort(order.begin(), order.end(), [&](unsigned x, unsigned y) { return uses[x] > uses[y]; });
+  size_t next = 0;
+  for (unsigned r : order) {
+    if (next == kPoolSize || uses[r] < 2) break;
+    if (r < 4 && (high_byte & (1u << r))) continue;
+    rc.host_[r] = static_cast<int8_t>(next++);
+  }
+  return rc;
+}
+
+ax::Gp RegCache::host(unsigned r, unsigned w) const {
+  const ax::Gp::Id id = kPool[host_[r]];
+  if (w == 1) return ax::gpb(id);
+  if (w == 2) return ax::gpw(id);
+  return ax::gpd(id);
+}
+
+asmjit::Operand RegCache::operand(unsigned r, unsigned w) const {
+  // AH..BH (w == 1, r >= 4) live in the CpuState: plan() never caches their
+  // register.
+  if (w == 1 && r >= 4) return state_mem(r, w);
+  if (cached(r)) return host(r, w);
+  return state_mem(r, w);
+}
+
+asmjit::Operand RegCache::eflags() const {
+  if (pending_) throw std::logic_error("jit: guest EFLAGS read while flags are pending");
+  if (flags_) return ax::r15d;
+  return eflags_state();
+}
+
+void RegCache::emit_merge(ax::Assembler& a) const {
+  // Idempotent (r13d stays masked), so a copy of this state may run it on
+  // an out-of-line path and the straight-line code again later.
+  a.and_(ax::r13d, pending_from_host_);
+  a.and_(ax::r15d, ~pending_written_);
+  a.or_(ax::r15d, ax::r13d);
+}
+
+void RegCache::prepare_flags(ax::Assembler& a, uint32_t written) {
+  if (pending_ && (pending_written_ & ~written) != 0) materialize_flags(a);
+}
+
+void RegCache::set_pending(uint32_t written, uint32_t from_host) {
+  if (!flags_) throw std::logic_error("jit: flags written in a block planned without them");
+  if (pending_ && (pending_written_ & ~written) != 0)
+    throw std::logic_error("jit: pending flags overwritten without prepare_flags");
+  pending_ = true;
+  pending_written_ = written;
+  pending_from_host_ = from_host;
+  flags_dirty_ = true;
+}
+
+void RegCache::materialize_flags(ax::Assembler& a) {
+  if (!pending_) return;
+  emit_merge(a);
+  pending_ = false;
+}
+
+asmjit::Operand RegCache::condition_flags(ax::Assembler& a, uint32_t needed) {
+  if (pending_ && (needed & ~pending_from_host_) == 0) return ax::r13d;
+  materialize_flags(a);
+  return eflags();
+}
+
+void RegCache::emit_flush(ax::Assembler& a) const {
+  for (unsigned r = 0; r < 8; ++r)
+    if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
+  if (pending_) emit_merge(a);
+  if (flags_dirty_) a.mov(eflags_state(), ax::r15d);
+}
+
+void RegCache::emit_load(ax::Assembler& a, bool callee_saved) {
+  for (unsigned r = 0; r < 8; ++r) {
+    if (!cached(r) || (!callee_saved && !caller_saved(kPool[host_[r]]))) continue;
+    a.mov(host(r, 4), state_mem(r, 4));
+  }
+  if (callee_saved) {
+    if (flags_) a.mov(ax::r15d, eflags_state());
+    dirty_ = 0;
+    flags_dirty_ = false;
+    pending_ = false;
+  }
+}
+
+}  // namespace tx86::jit

@@ -1,0 +1,109 @@
+// Guest state in host registers inside a block (issue #4 item 2: "guest
+// registers may live in host registers inside a block").
+//
+// At a block's start the guest registers it uses most (at least twice, up to
+// four of them) are loaded into host registers, and the guest EFLAGS into
+// r15d; inline code then works on those, and the CpuState copy is brought up
+// to date ("flushed") wherever anything else may look at it:
+//   - before every call out of generated code (an interpreter handler, a
+//     memory slow path, the lookup table): the callee reads the CpuState;
+//   - before every exit from the block (the next block, the dispatcher, the
+//     exception delivery and lockstep read the CpuState).
+// After a handler the registers are loaded again (it may have changed any of
+// them); after a memory slow path only the caller-saved host registers are.
+//
+// Which registers changed since they were loaded ("dirty") is tracked while
+// emitting. It is conservative: a flush writes the dirty ones but does not
+// forget them (the flush may sit on one path of a branch only), so only a
+// reload clears it. A register not chosen for a block is read and written in
+// the CpuState as before.
+//
+// Guest registers whose high byte (AH, CH, DH, BH) any instruction of the
+// block names are never chosen (host registers other than rax-rdx have no
+// such byte), so every access to AH..BH goes to the CpuState.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <array>
+#include <cstdint>
+
+#include "jit/block.h"
+
+namespace tx86::jit {
+
+class JitTable;
+
+class RegCache {
+ public:
+  // Chooses the cached registers for block `b` (its instructions and what
+  // the table inlines of them).
+  static RegCache plan(const Block& b, const JitTable& table);
+
+  bool cached(unsigned r) const { return host_[r] >= 0; }
+  // The host register holding guest register `r` at width `w` (1: low byte).
+  asmjit::x86::Gp host(unsigned r, unsigned w) const;
+  // The guest EFLAGS: r15d while `flags_cached()`, else the CpuState.
+  bool flags_cached() const { return flags_; }
+
+  // Guest register `r` at width `w` (1..4; with w == 1, r >= 4 is AH..BH):
+  // a host register or the CpuState bytes. Reading it needs nothing more;
+  // after writing through it, call written(r).
+  asmjit::Operand operand(unsigned r, unsigned w) const;
+  void written(unsigned r) {
+    if (w_ok(r) && cached(r)) dirty_ |= uint8_t(1u << r);
+  }
+  // The guest EFLAGS (no flags pending: materialize_flags first).
+  asmjit::Operand eflags() const;
+
+  // Flags are left pending: after an inline instruction computed them, r13d
+  // holds the host flags (PUSHFQ; POP r13) and the guest EFLAGS is
+  // (EFLAGS & ~written) | (r13d & from_host), merged into r15d only where
+  // something needs EFLAGS itself (a flush, materialize_flags). A later
+  // instruction that overwrites all of `written` makes the merge unneeded.
+  //
+  // Before an instruction that will leave its flags pending, with `written`
+  // the flags it writes (it may clobber r13 and the host flags after this):
+  // merges the older pending flags if they are not all overwritten.
+  void prepare_flags(asmjit::x86::Assembler& a, uint32_t written);
+  // After it: r13d holds its flags (emit_merge_flags, emit_util.h).
+  void set_pending(uint32_t written, uint32_t from_host);
+  // Merges pending flags into r15d now.
+  void materialize_flags(asmjit::x86::Assembler& a);
+  // Where condition flags `needed` can be read: r13d if they are pending
+  // from the host, else the guest EFLAGS (materialized first).
+  asmjit::Operand condition_flags(asmjit::x86::Assembler& a, uint32_t needed);
+
+  // CpuState := the dirty cached registers and EFLAGS (they stay cached).
+  void emit_flush(asmjit::x86::Assembler& a) const;
+  // Cached registers and EFLAGS := the CpuState; nothing dirty. `callee_saved`
+  // false reloads only those a call clobbers (rsi, rdi).
+  void emit_load(asmjit::x86::Assembler& a, bool callee_saved = true);
+
+  // Every cached register and EFLAGS counts as changed (at a loop head
+  // reached from later in the block with registers changed).
+  void all_dirty() {
+    for (unsigned r = 0; r < 8; ++r)
+      if (cached(r)) dirty_ |= uint8_t(1u << r);
+    flags_dirty_ = flags_;
+  }
+  // After a call that ran on the CpuState and left it as the guest's (a
+  // branch's handler): the host registers are stale, only an exit follows.
+  void handed_over() {
+    dirty_ = 0;
+    flags_dirty_ = false;
+    pending_ = false;
+  }
+
+ private:
+  static bool w_ok(unsigned r) { return r < 8; }
+  std::array<int8_t, 8> host_{-1, -1, -1, -1, -1, -1, -1, -1};  // index into kPool
+  uint8_t dirty_ = 0;
+  void emit_merge(asmjit::x86::Assembler& a) const;
+  bool flags_ = false;
+  bool flags_dirty_ = false;
+  bool pending_ = false;
+  uint32_t pending_written_ = 0, pending_from_host_ = 0;
+};
+
+}  // namespace tx86::jit
