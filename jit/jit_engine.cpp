@@ -5,6 +5,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "core/interp/debug.h"
 #include "core/interp/engine_support.h"
 #include "jit/block_builder.h"
 #include "jit/jit_dump.h"
@@ -306,9 +307,16 @@ StopReason JitEngine::run(uint64_t max_instructions) {
     const uint64_t deadline = std::min(end, sched.next_due_instruction());
     core::InterruptController* intc = machine_.interrupt_controller();
     const bool irq = (s.eflags & x86::kIF) && !s.interrupt_shadow && intc != nullptr && intc->interrupt_pending();
-    // Debug registers in use (DR7 L0-L3/G0-G3) or RF set: the interpreter
-    // checks breakpoints at every boundary, so it runs those stretches.
-    const bool debug = (s.dr[7] & 0xFF) != 0 || (s.eflags & x86::kRF) != 0;
+    // Debug registers in use (DR7 L0-L3/G0-G3), RF set or traps held by a
+    // MOV SS: the interpreter checks breakpoints at every boundary, so it
+    // runs those stretches. RF alone (as an IRET after a fault's handler
+    // leaves it: 17.3.1.1) only suppresses breakpoints that are not there:
+    // the interpreter would clear it before the next instruction and check
+    // nothing, so the engine does that and the instruction runs in a block
+    // (the restart of a faulting instruction, e.g. after a #PF).
+    const bool rf_only = (s.eflags & x86::kRF) != 0 && (s.dr[7] & 0xFF) == 0 && s.held_debug_traps == 0 &&
+                         machine_.cpu().model() != x86::CpuModel::k286;
+    const bool debug = core::interp::debug_active(s) && !rf_only;
     if (irq || s.interrupt_shadow || (s.eflags & x86::kTF) || debug) {
       // One instruction (after the interrupt, if any) in the interpreter.
       if (!fall_back(1, reason)) return reason;
@@ -318,6 +326,12 @@ StopReason JitEngine::run(uint64_t max_instructions) {
       // Waiting: the interpreter jumps the clock to the next event (or stops).
       if (!fall_back(deadline - now, reason)) return reason;
       continue;
+    }
+    if (rf_only) {
+      // As Interpreter::run before an instruction with RF set and no
+      // breakpoint enabled (core/interp/debug.h).
+      core::interp::begin_debug_instruction(machine_.cpu());
+      s.eflags &= ~x86::kRF;
     }
     // ---- a block ----
     Block* b = lookup_or_translate();
