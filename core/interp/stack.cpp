@@ -53,19 +53,26 @@ bool pop_op(ExecContext& c, const Insn& i) {
 }
 
 // PUSHA/POPA on a 32-bit stack whose eight slots all pass the segment
-// checks and lie in one page the TLB holds are one copy of the frame (the
+// checks and lie in one page the TLB holds go straight to the page (the
 // same stores or loads the eight pushes or pops make, none of which can
-// fault then); anything else goes slot by slot.
+// fault then: within one page, the first slot's cached access means every
+// slot's is); anything else goes slot by slot.
 template <typename T>
 bool pusha(ExecContext& c, const Insn&) {
   StackCursor st(c);
   const T sp = T(c.s.gpr[x86::kEsp]);
   if (st.big) {
-    T frame[8];  // lowest address first: EDI, ESI, EBP, ESP, EBX, EDX, ECX, EAX
-    for (unsigned r = 0; r < 8; ++r) frame[7 - r] = r == x86::kEsp ? sp : get_reg<T>(c.s, r);
-    const uint32_t start = st.sp - uint32_t{sizeof frame};
-    if (start < st.sp && c.cpu.check_segment_run(x86::kSs, start, 8, sizeof(T), Access::kWrite) &&
-        c.cpu.write_linear_if_cached(c.s.seg[x86::kSs].base + start, frame, sizeof frame)) {
+    const uint32_t start = st.sp - 8 * uint32_t{sizeof(T)};
+    const uint32_t linear = c.s.seg[x86::kSs].base + start;
+    // Slot k (lowest address first) holds register 7 - k: EDI ... EAX.
+    const auto slot = [&](unsigned k) {
+      const unsigned r = 7 - k;
+      const T v = r == x86::kEsp ? sp : get_reg<T>(c.s, r);
+      return c.cpu.write_linear_if_cached(linear + k * uint32_t{sizeof(T)}, &v, sizeof v);
+    };
+    if (start < st.sp && (linear & kPageMask) <= kPageSize - 8 * sizeof(T) &&
+        c.cpu.check_segment_run(x86::kSs, start, 8, sizeof(T), Access::kWrite) && slot(0)) {
+      for (unsigned k = 1; k < 8; ++k) slot(k);
       c.s.gpr[x86::kEsp] = start;
       return true;
     }

@@ -129,8 +129,12 @@ struct NewStack {
   uint32_t ext = 0;
   uint8_t bytes[kMaxBytes];  // only the last `size` are ever read
   unsigned size = 0;         // bytes pushed so far (stored top-down)
+  unsigned unit = 4;         // 2 once anything 16-bit was pushed
 
-  void push16(uint16_t v) { put(&v, 2); }
+  void push16(uint16_t v) {
+    unit = 2;
+    put(&v, 2);
+  }
   void push32(uint32_t v) { put(&v, 4); }
   void push(uint32_t v, bool big) { big ? push32(v) : push16(uint16_t(v)); }
   // Checks the room and writes everything; on success `esp` is the new top.

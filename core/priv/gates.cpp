@@ -114,38 +114,34 @@ bool pop_word(StackCursor& st, bool op32, uint32_t& v) {
   return true;
 }
 
-// Reads the `n` operand-size words (n <= 5) at the top of the stack into
+// Reads the N operand-size words (N <= 5) at the top of the stack into
 // v[] without moving, when that cannot fault and needs no general path: a
 // 32-bit stack, every word passing the segment checks, the frame in one
 // page the TLB holds. False otherwise (nothing read, no fault to report).
-bool peek_frame_cached(const StackCursor& st, bool op32, unsigned n, uint32_t* v) {
+// N is a constant so that the copy is a few moves.
+template <unsigned N>
+bool peek_frame_cached(const StackCursor& st, bool op32, uint32_t* v) {
+  static_assert(N <= 5);
   Cpu& cpu = st.c.cpu;
   const unsigned w = op32 ? 4 : 2;
-  const uint32_t bytes = n * w;
-  uint8_t frame[20];
-  if (!st.big || bytes > sizeof frame || !cpu.check_segment_run(x86::kSs, st.sp, n, w, Access::kRead) ||
-      !cpu.read_linear_if_cached(cpu.s.seg[x86::kSs].base + st.sp, frame, bytes))
-    return false;
-  for (unsigned k = 0; k < n; ++k) {
-    if (op32) {
-      std::memcpy(&v[k], frame + 4 * k, 4);
-    } else {
-      uint16_t h;
-      std::memcpy(&h, frame + 2 * k, 2);
-      v[k] = h;
-    }
-  }
+  if (!st.big || !cpu.check_segment_run(x86::kSs, st.sp, N, w, Access::kRead)) return false;
+  const uint32_t linear = cpu.s.seg[x86::kSs].base + st.sp;
+  if (op32) return cpu.read_linear_if_cached(linear, v, 4 * N);
+  uint16_t h[N];
+  if (!cpu.read_linear_if_cached(linear, h, sizeof h)) return false;
+  for (unsigned k = 0; k < N; ++k) v[k] = h[k];
   return true;
 }
 
-// Pops `n` operand-size words (n <= 5) into v[], as n pop_word calls would:
+// Pops N operand-size words (N <= 5) into v[], as N pop_word calls would:
 // one copy when peek_frame_cached can, else word by word.
-bool pop_words(StackCursor& st, bool op32, unsigned n, uint32_t* v) {
-  if (peek_frame_cached(st, op32, n, v)) {
-    st.skip(n * (op32 ? 4 : 2));
+template <unsigned N>
+bool pop_words(StackCursor& st, bool op32, uint32_t* v) {
+  if (peek_frame_cached<N>(st, op32, v)) {
+    st.skip(N * (op32 ? 4 : 2));
     return true;
   }
-  for (unsigned k = 0; k < n; ++k)
+  for (unsigned k = 0; k < N; ++k)
     if (!pop_word(st, op32, v[k])) return false;
   return true;
 }
@@ -380,10 +376,10 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   // five can be read at once they are (the two extra reads of a same-ring
   // return are then invisible: RAM, no fault), else popped as needed.
   uint32_t frame[5];
-  const bool all_five = peek_frame_cached(st, op32, 5, frame);
+  const bool all_five = peek_frame_cached<5>(st, op32, frame);
   if (all_five) {
     st.skip(3 * (op32 ? 4 : 2));
-  } else if (!pop_words(st, op32, 3, frame)) {
+  } else if (!pop_words<3>(st, op32, frame)) {
     return false;
   }
   const uint32_t off = frame[0], flags = frame[2];
@@ -405,7 +401,7 @@ bool iret_protected(ExecContext& c, const x86::Insn& i) {
   }
   if (all_five) {
     st.skip(2 * (op32 ? 4 : 2));
-  } else if (!pop_words(st, op32, 2, frame + 3)) {
+  } else if (!pop_words<2>(st, op32, frame + 3)) {
     return false;
   }
   const uint32_t esp = frame[3], ss32 = frame[4];

@@ -108,8 +108,17 @@ bool NewStack::commit(Cpu& cpu, unsigned cpl) {
   const uint32_t linear = cache.base + start;
   const uint8_t* frame = bytes + kMaxBytes - size;
   // The usual case, a frame inside one page already in the TLB for writing,
-  // is one copy; anything else is probed, then written byte by byte.
-  bool ok = cpu.write_linear_if_cached(linear, frame, size);
+  // is copied straight there; anything else is probed, then written byte by
+  // byte. Within one page, the first unit's cached write means the page's
+  // entry has a write tag, so every other unit's does too (all or nothing).
+  // The copy goes in the units the frame was pushed in: wider loads of the
+  // just-stored pushes would miss store forwarding.
+  const auto copy_unit = [&](unsigned k) {
+    return unit == 4 ? cpu.write_linear_if_cached(linear + k, frame + k, 4)
+                     : cpu.write_linear_if_cached(linear + k, frame + k, 2);
+  };
+  bool ok = size != 0 && (linear & kPageMask) <= kPageSize - size && copy_unit(0);
+  for (unsigned k = unit; ok && k < size; k += unit) copy_unit(k);
   if (!ok) {
     ok = cpu.probe_write_linear(linear, size);
     for (unsigned k = 0; ok && k < size; ++k) ok = cpu.write_linear<uint8_t>(linear + k, frame[k]);
