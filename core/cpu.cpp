@@ -69,6 +69,8 @@ void Cpu::flush_tlb_nonglobal() {
 
 void Cpu::flush_tlb_page(uint32_t linear) {
   ++tlb_flushes_;
+  last_invlpg_count_ = tlb_flushes_;
+  last_invlpg_linear_ = linear;
   if (tlb_has_large_) return clear_tlb();
   for (auto& set : tlb_) {
     TlbEntry& e = set[(linear >> kPageShift) & (kTlbEntries - 1)];

@@ -95,6 +95,11 @@ class Cpu {
   // The JIT's links compare it (jit/jit_engine.cpp: a link made before a
   // flush may name a page the mapping no longer has there).
   uint64_t tlb_flushes() const { return tlb_flushes_; }
+  // The linear address of the last flush_tlb_page (INVLPG) and the
+  // tlb_flushes() count it made: when the count is still that, the last
+  // flush was that INVLPG.
+  uint32_t last_invlpg_linear() const { return last_invlpg_linear_; }
+  uint64_t last_invlpg_count() const { return last_invlpg_count_; }
 
   // --- PAE -------------------------------------------------------------------
   // Loads the four PDPTEs from the table CR3 points to into s.pdpte, as MOV
@@ -322,6 +327,8 @@ class Cpu {
   uint64_t tlb_generation_ = 0;
   uint64_t tlb_misses_ = 0;
   uint64_t tlb_flushes_ = 0;
+  uint64_t last_invlpg_count_ = 0;
+  uint32_t last_invlpg_linear_ = 0;
   bool tlb_has_large_ = false;
   bool implicit_supervisor_ = false;
   DataWatch watches_[4];

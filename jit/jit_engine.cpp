@@ -145,11 +145,29 @@ void JitEngine::check_links() {
   const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
   if (now == links_under_ && generation == ctx_.memory_generation && changes == cache_changes_) [[likely]]
     return;
-  if (!(now == links_under_)) ++stats_.signature_changes;
-  links_under_ = now;
+  bool kill = generation != ctx_.memory_generation || changes != cache_changes_;
+  if (!(now == links_under_)) {
+    // One INVLPG and nothing else: links die only if one may lead into the
+    // invalidated page's region (the mapping elsewhere is unchanged).
+    LinkSignature only_flush = links_under_;
+    only_flush.tlb_flushes = now.tlb_flushes;
+    const core::Cpu& cpu = machine_.cpu();
+    const bool one_invlpg = only_flush == now && now.tlb_flushes == links_under_.tlb_flushes + 1 &&
+                            cpu.last_invlpg_count() == now.tlb_flushes;
+    if (one_invlpg && !linked_regions_.test(cpu.last_invlpg_linear() >> 22)) {
+      ++stats_.invlpg_kept;
+    } else {
+      ++stats_.signature_changes;
+      kill = true;
+    }
+    links_under_ = now;
+  }
   ctx_.memory_generation = generation;
   cache_changes_ = changes;
-  ++ctx_.chain.epoch;
+  if (kill) {
+    linked_regions_.reset();
+    ++ctx_.chain.epoch;
+  }
 }
 
 bool JitEngine::fall_back(uint64_t n, StopReason& reason) {
@@ -216,9 +234,11 @@ Block* JitEngine::successor() {
     slot->count = n->count;
     slot->epoch = ctx_.chain.epoch;
     ++cache_.stats().chain_links;
+    linked_regions_.set(linear >> 22);
   } else {
     ctx_.indirect[indirect_index(linear)] = IndirectEntry{linear, n->key.mode, ctx_.chain.epoch, n};
     ++stats_.lookup_fills;
+    linked_regions_.set(linear >> 22);
   }
   return n;
 }

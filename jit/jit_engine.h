@@ -24,6 +24,7 @@
 // (core/interp/engine_support.h).
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -57,6 +58,7 @@ struct JitStats {
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
   uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)
   uint64_t signature_changes = 0;    // of those, because the mapping or CS changed (LinkSignature)
+  uint64_t invlpg_kept = 0;          // INVLPGs of regions no link led into (links kept)
   bool chaining = false;             // links in host code on (off under lockstep)
   uint64_t block_instructions = 0;   // retired inside blocks
   uint64_t fallback_runs = 0;        // stretches handed to the interpreter
@@ -128,6 +130,10 @@ class JitEngine : public core::Engine {
   uint64_t* retired_counter_ = nullptr;
   uint64_t cache_changes_ = 0;
   LinkSignature links_under_;
+  // The 4 MiB linear regions that links made since the last check_links
+  // bump lead into (a superset): an INVLPG elsewhere keeps every link. By
+  // 4 MiB so that a large page (4 MiB, or 2 MiB with PAE) is one region.
+  std::bitset<1024> linked_regions_;
   bool chaining_ = true;  // false under lockstep (blocks are compared one at a time)
 };
 

@@ -30,8 +30,8 @@ void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_second
   std::fprintf(out, "  interpreter stretches %llu\n", u(s.fallback_runs));
   std::fprintf(out, "  faults in blocks      %llu\n", u(s.exceptions));
   std::fprintf(out, "  time translating      %.3f ms\n", s.cache.translate_seconds * 1e3);
-  std::fprintf(out, "  link signature        %llu changes (mapping or CS; links kept otherwise)\n",
-               u(s.signature_changes));
+  std::fprintf(out, "  link signature        %llu changes (mapping or CS; links kept otherwise), %llu INVLPGs kept them\n",
+               u(s.signature_changes), u(s.invlpg_kept));
   std::fprintf(out, "  hot SMC pages         %llu pauses, %llu translations left to the interpreter\n",
                u(s.cache.hot_pauses), u(s.cache.paused_lookups));
   if (s.lockstep_blocks != 0 || s.lockstep_skipped != 0)

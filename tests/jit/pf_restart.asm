@@ -1,9 +1,9 @@
 ; jit_links_test.cpp: the page-fault round trip (nasm -f bin; bytes pasted
 ; there). Runs at 1000:0000, enters flat 32-bit protected mode with paging,
-; then 200 times reads linear 80000h while its PTE is not present: the #PF
+; then 200 times reads linear 400000h while its PTE is not present: the #PF
 ; handler maps it to 81000h (the test puts 7 there) and IRETs with RF set in
 ; the frame (a fault), the read restarts; then the PTE is cleared again with
-; INVLPG. EBX = 200 * 7.
+; INVLPG (of a 4 MiB region no code is in: links stay). EBX = 200 * 7.
 bits 16
 org 0
   cli
@@ -28,8 +28,8 @@ pm:
   add eax, 0x1000
   add edi, 4
   loop .fill
-  mov dword [0x21000 + 0x80 * 4], 0
   mov dword [0x20000], 0x21003
+  mov dword [0x20004], 0x22003    ; PT 22000h: nothing present
   mov eax, 0x20000
   mov cr3, eax
   mov eax, cr0
@@ -40,15 +40,15 @@ pm:
   xor ebx, ebx
   mov ecx, 200
 .l:
-  mov eax, [0x80000]
+  mov eax, [0x400000]
   add ebx, eax
-  mov dword [0x21000 + 0x80 * 4], 0
-  invlpg [0x80000]
+  mov dword [0x22000], 0
+  invlpg [0x400000]
   dec ecx
   jnz .l
   hlt
 pf:
-  mov dword [0x21000 + 0x80 * 4], 0x81003
+  mov dword [0x22000], 0x81003
   add esp, 4                   ; the error code
   iret
 align 8
