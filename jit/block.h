@@ -73,6 +73,7 @@ struct Block;
 // dispatcher, which (re)links the slot. Patching a link is writing the slot;
 // unlinking is bumping the epoch (every link dies at once).
 struct ChainSlot {
+  uint32_t target = 0;  // the EIP it goes to (for listings)
   BlockFn entry = nullptr;
   const Block* block = nullptr;
   uint64_t epoch = 0;  // 0: never linked
@@ -102,8 +103,13 @@ struct Block {
   // The dispatcher may go straight on to a successor (chaining) only after a
   // plain fall-through or near branch: see JitEngine.
   bool linkable = false;
-  // Direct exits patched by the engine while the block may be running.
-  mutable ChainSlot exits[2];
+  // Direct exits patched by the engine while the block may be running:
+  // [0] the last instruction's branch target, [1] its fall-through, then
+  // one per conditional branch inside the block (its taken side; the block
+  // goes on at the fall-through).
+  static constexpr size_t kEndExits = 2;
+  std::unique_ptr<ChainSlot[]> exits;
+  size_t exit_count = 0;
 };
 
 }  // namespace tx86::jit

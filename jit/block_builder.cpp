@@ -46,16 +46,35 @@ bool may_store(const x86::Insn& i) {
 // (after the return address and six pushes the stack is 16-byte aligned).
 constexpr int kSpill = 8;
 
+bool rel_branch(const x86::Insn& i) {
+  return (i.attrs & x86::kAttrBranch) && i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel;
+}
+
+// The target of a near branch with a relative operand.
+uint32_t rel_target(const BlockInsn& bi) {
+  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
+  return bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
+}
+
 // Whether a direct branch of the block goes back to its first instruction.
 bool loops_to_itself(const Block& b) {
-  for (size_t k = 0; k < b.count; ++k) {
-    const BlockInsn& bi = b.insns[k];
-    const x86::Insn& i = bi.insn;
-    if (!(i.attrs & x86::kAttrBranch) || i.num_operands != 1 || i.ops[0].kind != x86::OperandKind::kRel) continue;
-    const uint32_t raw = bi.next_eip + i.ops[0].imm;
-    if ((i.opsize == 2 ? (raw & 0xFFFF) : raw) == b.key.eip) return true;
-  }
+  for (size_t k = 0; k < b.count; ++k)
+    if (rel_branch(b.insns[k].insn) && rel_target(b.insns[k]) == b.key.eip) return true;
   return false;
+}
+
+// A conditional branch with a relative target does not end its block: the
+// block goes on at its fall-through, and the taken side leaves through an
+// exit of its own (emit_jcc). Up to kMaxSideExits of them per block.
+constexpr size_t kMaxSideExits = 8;
+bool inside_branch(const x86::Insn& i) {
+  using M = x86::Mnemonic;
+  switch (i.mnemonic) {
+    case M::kJo: case M::kJno: case M::kJb: case M::kJae: case M::kJe: case M::kJne: case M::kJbe: case M::kJa:
+    case M::kJs: case M::kJns: case M::kJp: case M::kJnp: case M::kJl: case M::kJge: case M::kJle: case M::kJg:
+      return i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel && (i.attrs & kEndAttrs) == x86::kAttrBranch;
+    default: return false;
+  }
 }
 
 // The flags an inline instruction reads. The decoder's rows say a shift or
@@ -173,7 +192,7 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   const core::interp::HandlerTable& handlers = core::interp::handler_table();
 
   std::vector<BlockInsn> insns;
-  size_t off = 0;
+  size_t off = 0, sides = 0;
   while (insns.size() < max_insns && off < in_page) {
     BlockInsn bi;
     const size_t avail = std::min<size_t>(in_page - off, x86::kMaxInsnLength);
@@ -189,6 +208,10 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
     if (!code32) bi.next_eip &= 0xFFFF;
     insns.push_back(bi);
     off += bi.insn.length;
+    if (inside_branch(bi.insn) && sides < kMaxSideExits) {
+      ++sides;
+      continue;
+    }
     if (bi.insn.attrs & kEndAttrs) break;
   }
   if (insns.empty()) return nullptr;
@@ -202,6 +225,16 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   b->insns = std::make_unique<BlockInsn[]>(insns.size());
   std::copy(insns.begin(), insns.end(), b->insns.get());
   b->guest_bytes.assign(code, code + off);
+  // Direct exits: the last instruction's two, then one per branch inside.
+  std::vector<uint32_t> side_targets;
+  for (size_t k = 0; k + 1 < b->count; ++k)
+    if (inside_branch(b->insns[k].insn)) side_targets.push_back(rel_target(b->insns[k]));
+  b->exit_count = Block::kEndExits + side_targets.size();
+  b->exits = std::make_unique<ChainSlot[]>(b->exit_count);
+  for (size_t k = 0; k < side_targets.size(); ++k) b->exits[Block::kEndExits + k].target = side_targets[k];
+  const BlockInsn& end = b->insns[b->count - 1];
+  b->exits[0].target = rel_branch(end.insn) ? rel_target(end) : end.next_eip;
+  b->exits[1].target = end.next_eip;
   // Chaining past the last instruction is safe only if it cannot have
   // changed the mode, CS or the mapping: a plain fall-through or a near
   // branch (privileged, I/O-sensitive and sensitive rows all may).

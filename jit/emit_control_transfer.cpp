@@ -34,8 +34,9 @@ constexpr int32_t kCsLimit = static_cast<int32_t>(offsetof(core::CpuState, seg) 
                                                   x86::kCs * sizeof(core::SegmentCache) +
                                                   offsetof(core::SegmentCache, limit));
 
-// EIP := target (checked against the CS limit), retire, leave the block.
-void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
+// EIP := target (checked against the CS limit), retire, leave the block
+// through `slot`.
+void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending, ChainSlot& slot) {
   ax::Assembler& a = env.a;
   const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
   const uint32_t target = bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
@@ -44,7 +45,7 @@ void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending) {
   a.jb(fault);
   env.pending = pending + 1;
   emit_retire(env, target);
-  emit_direct_exit(env, env.block.exits[0], target);
+  emit_direct_exit(env, slot, target);
   // Beyond the limit: the handler raises #GP(0) with the state untouched.
   a.bind(fault);
   env.pending = pending;
@@ -88,11 +89,31 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   }
   if (cc & 1) a.jz(taken);
   else a.jnz(taken);
+  if (env.index + 1 < env.block.count) {
+    // A branch inside the block (block_builder.cpp): the block goes on at
+    // the fall-through; the taken side leaves through its own exit, out of
+    // line, with the registers and flags as they are here.
+    ChainSlot& slot = env.block.exits[Block::kEndExits + env.side_exits++];
+    EmitEnv* e = &env;
+    const BlockInsn* b = &bi;
+    const RegCache rc = env.rc;
+    env.cold->push_back([e, b, taken, pending, rc, &slot] {
+      e->a.bind(taken);
+      const RegCache saved_rc = e->rc;
+      const uint32_t saved = e->pending;
+      e->rc = rc;
+      emit_taken(*e, *b, pending, slot);
+      e->rc = saved_rc;
+      e->pending = saved;
+    });
+    env.pending = pending + 1;
+    return;
+  }
   env.pending = pending + 1;
   emit_retire(env, bi.next_eip);
   emit_direct_exit(env, env.block.exits[1], bi.next_eip);
   a.bind(taken);
-  emit_taken(env, bi, pending);
+  emit_taken(env, bi, pending, env.block.exits[0]);
 }
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
@@ -102,7 +123,7 @@ void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
     emit_indirect_exit(env);
     return;
   }
-  emit_taken(env, bi, env.pending);
+  emit_taken(env, bi, env.pending, env.block.exits[0]);
 }
 
 // JCXZ/JECXZ (count register by address size) and LOOP/LOOPE/LOOPNE: the

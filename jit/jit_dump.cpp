@@ -64,7 +64,16 @@ std::string block_listing(const Block& b, x86::Disassembler& guest, x86::Disasse
                std::string(x86::mnemonic_name(last.insn.mnemonic)).c_str(), last.next_eip);
   else
     out += fmt("    end:   falls through to eip %08x\n", last.next_eip);
-  out += "  chain: the dispatcher follows this block's successor links (made at run time,\n         not patched into the host code) while no boundary check is due\n\n";
+  out += "  direct exits (chain slots: the dispatcher links a slot to the block at its target the first time\n"
+         "  it is taken; from then on the stub jumps to that block's body while the link epoch holds and\n"
+         "  the block fits before the next event; a slot back to this block's start loops in place):\n";
+  for (size_t k = 0; k < b.exit_count; ++k) {
+    const char* what = k == 0 ? (last.insn.has(x86::kAttrBranch) ? "the last branch's target" : "(unused)")
+                       : k == 1 ? "fall-through after the last instruction"
+                                : "taken side of a branch inside the block";
+    out += fmt("    [%zu] -> eip %08x  %s\n", k, b.exits[k].target, what);
+  }
+  out += "\n";
   return out;
 }
 

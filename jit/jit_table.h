@@ -50,6 +50,7 @@ struct EmitEnv {
   // Set if some direct exit goes back to the block's own start: where such
   // an exit jumps, past the prologue and the register loads.
   asmjit::Label loop_head{};
+  size_t side_exits = 0;  // exits of branches inside the block used so far
 };
 
 // Brings the clock and EIP up to date after inline instructions: retires
