@@ -77,16 +77,8 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   const unsigned w = d.size;
   const bool dst_mem = d.kind == OperandKind::kMem;
   const bool writes_back = i.mnemonic != Mnemonic::kCmp && i.mnemonic != Mnemonic::kTest;
-  // Flags this instruction writes that something may still read.
-  const uint32_t written = i.flags_written & x86::kArithFlags;
-  const uint32_t live = written & env.flags_live_after;
-  // Pending flags of earlier instructions are merged now if a store's slow
-  // path will come between this instruction's PUSHFQ and its merge (the
-  // slow path flushes, and r13 then holds the new flags already).
-  if (live != 0) {
-    if (dst_mem && writes_back) env.rc.materialize_flags(a);
-    else env.rc.prepare_flags(a, written);
-  }
+  const uint32_t written = begin_flags(env, i, dst_mem && writes_back);
+  const bool live = written != 0;
   // The destination: the guest register where it lives, or a memory operand
   // loaded into eax (and stored back after the flags are taken).
   asmjit::Operand dst;
@@ -117,7 +109,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   }
   if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
   else a.emit(host_inst(i.mnemonic), dst, src);
-  if (live != 0) {
+  if (live) {
     a.pushfq();
     a.pop(ax::r13);
   }
@@ -131,7 +123,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     }
   }
   // The logic ops leave AF undefined on the host; the interpreter clears it.
-  if (live != 0) emit_merge_flags(env, written, logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written);
+  if (live) emit_merge_flags(env, written, logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written);
   ++env.pending;
   if (writes_back && dst_mem) emit_stop_check(env, bi);
 }

@@ -29,18 +29,13 @@ constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
 // A load returns the value, or bit 63 set on a fault.
 // Each one checks the memory map afterwards (check_memory_map: an MMIO
 // access may change it, and chained links must then die).
-template <typename T>
+// `for_write`: the destination read of a read-modify-write instruction
+// (write intent).
+template <typename T, bool for_write>
 uint64_t load_slow(JitContext* c, uint32_t seg, uint32_t off) {
   T v{};
-  const bool ok = core::interp::mem_read<T>(c->exec, seg, off, v);
-  check_memory_map(c);
-  return ok ? v : uint64_t{1} << 63;
-}
-// The destination read of a read-modify-write instruction (write intent).
-template <typename T>
-uint64_t load_for_write_slow(JitContext* c, uint32_t seg, uint32_t off) {
-  T v{};
-  const bool ok = core::interp::mem_read_for_write<T>(c->exec, seg, off, v);
+  const bool ok = for_write ? core::interp::mem_read_for_write<T>(c->exec, seg, off, v)
+                            : core::interp::mem_read<T>(c->exec, seg, off, v);
   check_memory_map(c);
   return ok ? v : uint64_t{1} << 63;
 }
@@ -53,20 +48,15 @@ uint32_t store_slow(JitContext* c, uint32_t seg, uint32_t off, uint32_t value) {
 
 enum class Kind { kLoad, kLoadForWrite, kStore };
 
+template <typename T>
+uint64_t slow_fn_of(Kind kind) {
+  if (kind == Kind::kStore) return reinterpret_cast<uint64_t>(&store_slow<T>);
+  if (kind == Kind::kLoadForWrite) return reinterpret_cast<uint64_t>(&load_slow<T, true>);
+  return reinterpret_cast<uint64_t>(&load_slow<T, false>);
+}
+
 uint64_t slow_fn(Kind kind, unsigned w) {
-  if (kind == Kind::kLoadForWrite) {
-    return w == 1   ? reinterpret_cast<uint64_t>(&load_for_write_slow<uint8_t>)
-           : w == 2 ? reinterpret_cast<uint64_t>(&load_for_write_slow<uint16_t>)
-                    : reinterpret_cast<uint64_t>(&load_for_write_slow<uint32_t>);
-  }
-  if (kind == Kind::kStore) {
-    return w == 1   ? reinterpret_cast<uint64_t>(&store_slow<uint8_t>)
-           : w == 2 ? reinterpret_cast<uint64_t>(&store_slow<uint16_t>)
-                    : reinterpret_cast<uint64_t>(&store_slow<uint32_t>);
-  }
-  return w == 1   ? reinterpret_cast<uint64_t>(&load_slow<uint8_t>)
-         : w == 2 ? reinterpret_cast<uint64_t>(&load_slow<uint16_t>)
-                  : reinterpret_cast<uint64_t>(&load_slow<uint32_t>);
+  return w == 1 ? slow_fn_of<uint8_t>(kind) : w == 2 ? slow_fn_of<uint16_t>(kind) : slow_fn_of<uint32_t>(kind);
 }
 
 unsigned log2u(uint32_t v) {

@@ -42,9 +42,8 @@ void emit_mul1(EmitEnv& env, const BlockInsn& bi, bool sign) {
   const x86::Insn& i = bi.insn;
   const x86::Operand& s = i.ops[0];
   const unsigned w = s.size;
-  const uint32_t written = i.flags_written & x86::kArithFlags;
-  const bool live = (written & env.flags_live_after) != 0;
-  if (live) env.rc.prepare_flags(a, written);
+  const uint32_t written = begin_flags(env, i, false);
+  const bool live = written != 0;
   if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
@@ -99,9 +98,8 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
   const ax::Gp r = scratch(w), src = scratch2(w);
-  const uint32_t written = i.flags_written & x86::kArithFlags;
-  const bool live = (written & env.flags_live_after) != 0;
-  if (live) env.rc.prepare_flags(a, written);
+  const uint32_t written = begin_flags(env, i, false);
+  const bool live = written != 0;
   // Factors in eax and ecx.
   if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);

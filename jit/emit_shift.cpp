@@ -54,13 +54,8 @@ void emit_shift(EmitEnv& env, const BlockInsn& bi) {
   const unsigned count = i.ops[1].imm & 0x1F;
   const bool mem = d.kind == OperandKind::kMem;
   const ax::Gp r = scratch(w);
-  const uint32_t written = i.flags_written & x86::kArithFlags;
-  const bool live = (written & env.flags_live_after) != 0;
-  if (live) {
-    // As in emit_alu: the store's slow path must not see these flags.
-    if (mem) env.rc.materialize_flags(a);
-    else env.rc.prepare_flags(a, written);
-  }
+  const uint32_t written = begin_flags(env, i, mem);
+  const bool live = written != 0;
   if (mem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes

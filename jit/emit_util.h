@@ -57,6 +57,21 @@ inline void emit_merge_flags(EmitEnv& env, uint32_t written, uint32_t from_host)
   env.rc.set_pending(written, from_host);
 }
 
+// The arithmetic flags instruction `i` writes, if something may still read
+// them (EmitEnv::flags_live_after), else 0: then it need not compute them.
+// If it must, the register cache gets ready (reg_cache.h): older pending
+// flags are merged now if these do not overwrite them all, or in any case
+// when `store_after` (a store's slow path will come between this
+// instruction's PUSHFQ and its emit_merge_flags: the slow path writes
+// EFLAGS back, and r13 would already hold the new flags).
+inline uint32_t begin_flags(EmitEnv& env, const x86::Insn& i, bool store_after) {
+  const uint32_t written = i.flags_written & x86::kArithFlags;
+  if ((written & env.flags_live_after) == 0) return 0;
+  if (store_after) env.rc.materialize_flags(env.a);
+  else env.rc.prepare_flags(env.a, written);
+  return written;
+}
+
 // The flags condition code `cc` (SDM Vol. 1, B.1) reads.
 inline uint32_t condition_reads(unsigned cc) {
   switch ((cc & 0xF) >> 1) {
