@@ -37,7 +37,38 @@ struct BlockKeyHash {
   }
 };
 
-// The mode bits of a block key, from the CPU as it is now.
+// How a block's inline memory accesses treat a data segment (the segment
+// class, part of the mode bits): what Cpu::check_segment would let through
+// without a fault for any access, read or write (SDM Vol. 3A, 5.3 and 5.4).
+//   kChecked: the attributes are tested at every access (anything else).
+//   kPlain:   every access passes the rights test: in protected mode a
+//             present, expand-up, writable data segment; outside it (or in
+//             V86 mode) any expand-up one. Only the limit is tested.
+//   kFlat:    kPlain with base 0 and limit 4 GiB - 1: the offset is the
+//             linear address and only the 4 GiB wrap needs a test (the TLB
+//             tag compare makes it, emit_memory.cpp).
+// Every instruction that loads a segment register is sensitive and ends its
+// block without a link, so the classes hold for a whole block and for every
+// block a link leads to (as the other mode bits do).
+enum class SegClass : uint32_t { kChecked = 0, kPlain = 1, kFlat = 2 };
+inline constexpr unsigned kSegClassShift = 12;
+
+inline SegClass segment_class(const core::SegmentCache& sc, bool rights_checked) {
+  const bool usable = rights_checked ? (sc.attrs & 0x8E) == 0x82 : (sc.attrs & 0x4) == 0;
+  if (!usable) return SegClass::kChecked;
+  return sc.base == 0 && sc.limit == 0xFFFFFFFFu ? SegClass::kFlat : SegClass::kPlain;
+}
+
+// The segment class of data segment `seg` in a block's mode bits.
+inline SegClass mode_segment_class(uint32_t mode, unsigned seg) {
+  return static_cast<SegClass>((mode >> (kSegClassShift + 2 * seg)) & 3);
+}
+
+// The mode bits of a block key, from the CPU as it is now: bit 0 CS.D,
+// 1 SS.B, 2 CR0.PE, 3 EFLAGS.VM, 4 CR0.PG, 5 A20, 6-7 CPL, 8-11 the CPU
+// model, then two bits of segment class per segment register (ES, CS, SS,
+// DS, FS, GS order; CS is always kChecked: data accesses through CS are
+// rare).
 inline uint32_t mode_bits(const core::Cpu& cpu) {
   const core::CpuState& s = cpu.s;
   uint32_t m = 0;
@@ -49,6 +80,9 @@ inline uint32_t mode_bits(const core::Cpu& cpu) {
   if (cpu.a20()) m |= 1u << 5;
   m |= uint32_t{s.cpl & 3u} << 6;
   m |= uint32_t(cpu.model()) << 8;
+  const bool rights = s.protected_mode() && !s.v86();
+  for (unsigned seg : {x86::kEs, x86::kSs, x86::kDs, x86::kFs, x86::kGs})
+    m |= static_cast<uint32_t>(segment_class(s.seg[seg], rights)) << (kSegClassShift + 2 * seg);
   return m;
 }
 

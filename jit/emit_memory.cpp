@@ -65,54 +65,67 @@ unsigned log2u(uint32_t v) {
   return n;
 }
 
-// The fast path up to the host address: r9 + r8 on success, else to `slow`.
-// Offset in edx (kept), store value in ecx (kept). `store` covers the read
-// with write intent too: it needs what a store needs.
-void emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label slow) {
+// The fast path up to the host address: r9 + `linear` on success, else to
+// `slow`. Offset in edx (kept), store value in ecx (kept). `store` covers
+// the read with write intent too: it needs what a store needs. The block's
+// segment class (block.h) says which of the segment tests are known to pass.
+ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label slow) {
   ax::Assembler& a = env.a;
   const uint32_t mode = env.block.key.mode;
   const bool pe = (mode >> 2) & 1, vm = (mode >> 3) & 1;
   const unsigned cpl = (mode >> 6) & 3;
-  // Segment type and rights.
-  a.movzx(ax::r9d, ax::word_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, attrs))));
-  if (pe && !vm) {
-    a.and_(ax::r9d, store ? 0x8E : 0x8C);
-    a.cmp(ax::r9d, store ? 0x82 : 0x80);
-    a.jne(slow);
-  } else {
-    a.test(ax::r9d, 0x4);  // expand-down (or conforming code): the full check
-    a.jnz(slow);
+  const SegClass cls = mode_segment_class(mode, seg);
+  if (cls == SegClass::kChecked) {
+    // Segment type and rights.
+    a.movzx(ax::r9d, ax::word_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, attrs))));
+    if (pe && !vm) {
+      a.and_(ax::r9d, store ? 0x8E : 0x8C);
+      a.cmp(ax::r9d, store ? 0x82 : 0x80);
+      a.jne(slow);
+    } else {
+      a.test(ax::r9d, 0x4);  // expand-down (or conforming code): the full check
+      a.jnz(slow);
+    }
   }
-  // Limit: offset + w - 1 <= limit, without wrapping.
-  a.lea(ax::r8, ax::qword_ptr(ax::rdx, int32_t(w - 1)));
-  a.mov(ax::r9d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, limit))));
-  a.cmp(ax::r8, ax::r9);
-  a.ja(slow);
-  // Linear address.
-  a.mov(ax::r8d, ax::edx);
-  a.add(ax::r8d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+  // The linear address: the offset itself in a flat segment (whose limit
+  // only a 4 GiB wrap can pass: the tag of the last byte then names page 0,
+  // which never sits in the first byte's TLB entry, so the wrap takes the
+  // slow path and its #GP), else base + offset after the limit test
+  // (offset + w - 1 <= limit, without wrapping).
+  ax::Gp linear = ax::edx;
+  if (cls != SegClass::kFlat) {
+    a.lea(ax::r8, ax::qword_ptr(ax::rdx, int32_t(w - 1)));
+    a.mov(ax::r9d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, limit))));
+    a.cmp(ax::r8, ax::r9);
+    a.ja(slow);
+    a.mov(ax::r8d, ax::edx);
+    a.add(ax::r8d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+    linear = ax::r8d;
+  }
   // CPL 3: a misaligned access may be #AC (CR0.AM, EFLAGS.AC).
   if (cpl == 3 && w > 1) {
-    a.test(ax::r8d, w - 1);
+    a.test(linear, w - 1);
     a.jnz(slow);
   }
   // The TLB is of the current memory map inside a block (check_memory_map,
   // jit_context.h), so a hit needs no generation test.
   const core::Cpu::TlbLayout t = env.cpu->tlb_layout(cpl == 3);
   // Entry: ((linear >> 12) & (entries - 1)) * entry_size.
-  a.mov(ax::r9d, ax::r8d);
+  a.mov(ax::r9d, linear);
   a.shr(ax::r9d, 12 - log2u(t.entry_size));
   a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
   // Tag of the access's last byte: a page-crossing access never matches.
-  a.lea(ax::r10d, ax::dword_ptr(ax::r8, int32_t(w - 1)));
+  a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
   a.and_(ax::r10d, ~core::kPageMask);
   a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(store ? t.write_tag : t.read_tag)));
   a.jne(slow);
   a.mov(ax::r9, ax::qword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(t.addend)));
+  return linear;
 }
 
-ax::Mem host_mem(unsigned w) {
-  return w == 1 ? ax::byte_ptr(ax::r9, ax::r8) : w == 2 ? ax::word_ptr(ax::r9, ax::r8) : ax::dword_ptr(ax::r9, ax::r8);
+ax::Mem host_mem(unsigned w, const ax::Gp& linear) {
+  const ax::Gp l = linear.r64();
+  return w == 1 ? ax::byte_ptr(ax::r9, l) : w == 2 ? ax::word_ptr(ax::r9, l) : ax::dword_ptr(ax::r9, l);
 }
 
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
@@ -197,9 +210,9 @@ void emit_effective_address(EmitEnv& env, const x86::Insn& i, const ax::Gp& dst)
 void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool for_write) {
   ax::Assembler& a = env.a;
   Label slow = a.newLabel(), done = a.newLabel();
-  emit_fast_address(env, seg, w, for_write, slow);
-  if (w == 4) a.mov(ax::eax, host_mem(4));
-  else a.movzx(ax::eax, host_mem(w));
+  const ax::Gp linear = emit_fast_address(env, seg, w, for_write, slow);
+  if (w == 4) a.mov(ax::eax, host_mem(4, linear));
+  else a.movzx(ax::eax, host_mem(w, linear));
   a.bind(done);
   emit_slow(env, bi, seg, w, for_write ? Kind::kLoadForWrite : Kind::kLoad, slow, done);
 }
@@ -207,8 +220,8 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   ax::Assembler& a = env.a;
   Label slow = a.newLabel(), done = a.newLabel();
-  emit_fast_address(env, seg, w, true, slow);
-  a.mov(host_mem(w), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
+  const ax::Gp linear = emit_fast_address(env, seg, w, true, slow);
+  a.mov(host_mem(w, linear), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
   a.bind(done);
   emit_slow(env, bi, seg, w, Kind::kStore, slow, done);
 }

@@ -27,9 +27,12 @@ std::string bytes_hex(const uint8_t* p, size_t n) {
 
 std::string block_listing(const Block& b, x86::Disassembler& guest, x86::Disassembler& host) {
   const uint32_t m = b.key.mode;
-  std::string out = fmt("block paddr=%08x eip=%08x linear=%08x  mode: cs.d=%u ss.b=%u pe=%u vm=%u pg=%u a20=%u cpl=%u model=%u\n",
+  // Segment classes (block.h): '-' checked, 'p' plain, 'f' flat.
+  std::string classes;
+  for (unsigned seg = 0; seg < 6; ++seg) classes += "-pf?"[static_cast<unsigned>(mode_segment_class(m, seg))];
+  std::string out = fmt("block paddr=%08x eip=%08x linear=%08x  mode: cs.d=%u ss.b=%u pe=%u vm=%u pg=%u a20=%u cpl=%u model=%u segs(es,cs,ss,ds,fs,gs)=%s\n",
                         b.key.paddr, b.key.eip, b.linear, m & 1, (m >> 1) & 1, (m >> 2) & 1, (m >> 3) & 1,
-                        (m >> 4) & 1, (m >> 5) & 1, (m >> 6) & 3, m >> 8);
+                        (m >> 4) & 1, (m >> 5) & 1, (m >> 6) & 3, (m >> 8) & 0xF, classes.c_str());
   out += fmt("  %zu guest instructions, %zu guest bytes, %zu host bytes\n", b.count, b.guest_bytes.size(), b.code_size);
   out += "  guest:\n";
   size_t off = 0;

@@ -72,7 +72,9 @@ uint32_t chain_lookup(JitContext* c) {
   const IndirectEntry& e = c->indirect[indirect_index(linear)];
   if (e.epoch != c->chain.epoch || e.linear != linear) return kExitEnd;
   const Block* b = e.block;
-  if (b->key.eip != s.eip || b->last_eip > cs.limit || e.mode != mode_bits(c->exec.cpu)) return kExitEnd;
+  // Only near jumps, calls and returns leave through here: the mode is the
+  // running block's (mode-changing instructions end blocks without a link).
+  if (b->key.eip != s.eip || b->last_eip > cs.limit || e.mode != c->current->key.mode) return kExitEnd;
   if (c->clock->retired() + b->count > c->chain.deadline) return kExitEnd;
   ++c->chain.indirect_runs;
   c->current = b;

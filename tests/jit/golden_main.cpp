@@ -38,6 +38,7 @@ namespace {
 struct Case {
   const char* name;
   std::vector<uint8_t> code;  // tests/jit/golden/README.md has the source
+  bool flat32 = false;        // 32-bit protected mode, flat segments (else real mode)
 };
 
 const Case kCases[] = {
@@ -49,7 +50,26 @@ const Case kCases[] = {
     {"stack", {0x50, 0x6a, 0x12, 0x5b, 0x59, 0xf4}},
     // shl ax,3 ; imul bx,ax,7 ; sete cl ; cmovne dx,ax ; hlt
     {"shift_imul_cond", {0xc1, 0xe0, 0x03, 0x6b, 0xd8, 0x07, 0x0f, 0x94, 0xc1, 0x0f, 0x45, 0xd0, 0xf4}},
+    // 32-bit, flat segments: mov eax,[ebx+4] ; add [esi],eax ; push eax ; pop ecx ; hlt
+    {"flat32", {0x8b, 0x43, 0x04, 0x01, 0x06, 0x50, 0x59, 0xf4}, true},
 };
+
+// Protected mode at CPL 0 with flat 4 GiB segments, as a 32-bit kernel
+// sets them up (the segment classes of jit/block.h are then kFlat).
+void enter_flat32(core::CpuState& s) {
+  using core::SegmentCache;
+  s.cr0 |= core::kCr0PE;
+  for (unsigned seg = 0; seg < 6; ++seg) {
+    SegmentCache& sc = s.seg[seg];
+    sc.selector = seg == x86::kCs ? 0x08 : 0x10;
+    sc.base = 0;
+    sc.limit = 0xFFFFFFFFu;
+    sc.attrs = SegmentCache::kSegPresent | SegmentCache::kSegS | SegmentCache::kSegDefaultBig |
+               SegmentCache::kSegGranularity |
+               (seg == x86::kCs ? SegmentCache::kSegCodeReadable : SegmentCache::kSegWritableData);
+  }
+  s.cpl = 0;
+}
 
 std::string listing(const Case& c) {
   core::MachineConfig config;
@@ -59,11 +79,15 @@ std::string listing(const Case& c) {
   core::CpuState& s = m.cpu().s;
   s.load_segment_real(x86::kCs, 0x1000);
   s.eip = 0;
+  if (c.flat32) {
+    enter_flat32(s);
+    s.eip = 0x10000;
+  }
   m.memory().load(0x10000, c.code);
   asmjit::JitRuntime rt;
   uint64_t retired = 0;
   std::unique_ptr<jit::Block> b = jit::build_block(m.cpu(), m.memory().ram() + 0x10000, 0x10000, rt, &retired);
-  x86::Disassembler guest(x86::Disassembler::Mode::k16), host(x86::Disassembler::Mode::k64);
+  x86::Disassembler guest(c.flat32 ? x86::Disassembler::Mode::k32 : x86::Disassembler::Mode::k16), host(x86::Disassembler::Mode::k64);
   std::string text = jit::block_listing(*b, guest, host);
   // Relative branch targets, then the remaining run-dependent addresses.
   const uint64_t base = reinterpret_cast<uint64_t>(b->entry);
