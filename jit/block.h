@@ -95,6 +95,18 @@ struct BlockInsn {
   uint32_t next_eip = 0;  // EIP of the fall-through successor
 };
 
+// Whether `i` is a near branch with a relative operand (Jcc, JMP/CALL rel,
+// LOOPcc, JCXZ).
+inline bool rel_branch(const x86::Insn& i) {
+  return (i.attrs & x86::kAttrBranch) && i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel;
+}
+// The target EIP of such a branch (wrapped to 16 bits with a 16-bit
+// operand size).
+inline uint32_t rel_target(const BlockInsn& bi) {
+  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
+  return bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
+}
+
 // The host entry point: returns a BlockExit.
 struct JitContext;
 using BlockFn = uint32_t (*)(JitContext*);

@@ -46,21 +46,52 @@ bool may_store(const x86::Insn& i) {
 // (after the return address and six pushes the stack is 16-byte aligned).
 constexpr int kSpill = 8;
 
-bool rel_branch(const x86::Insn& i) {
-  return (i.attrs & x86::kAttrBranch) && i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel;
-}
-
-// The target of a near branch with a relative operand.
-uint32_t rel_target(const BlockInsn& bi) {
-  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
-  return bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
-}
-
-// Whether a direct branch of the block goes back to its first instruction.
-bool loops_to_itself(const Block& b) {
+// The index of the block's instruction at `eip`, or b.count if none starts
+// there (instructions lie in EIP order: a block never wraps).
+size_t index_at(const Block& b, uint32_t eip) {
   for (size_t k = 0; k < b.count; ++k)
-    if (rel_branch(b.insns[k].insn) && rel_target(b.insns[k]) == b.key.eip) return true;
-  return false;
+    if (b.insns[k].eip == eip) return k;
+  return b.count;
+}
+// The join points of a block (EmitEnv::JoinPoint, emit_join.h): every
+// instruction a relative jump of the block (not CALL) reaches, a loop head
+// if some jump reaches it from itself or further on.
+std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a) {
+  std::vector<EmitEnv::JoinPoint> joins(b.count);
+  for (size_t k = 0; k < b.count; ++k) {
+    const x86::Insn& i = b.insns[k].insn;
+    if (!rel_branch(i) || i.mnemonic == x86::Mnemonic::kCall) continue;
+    const size_t t = index_at(b, rel_target(b.insns[k]));
+    if (t == b.count) continue;
+    if (!joins[t].label.isValid()) joins[t].label = a.newLabel();
+    if (t <= k) joins[t].loop = true;
+  }
+  return joins;
+}
+// Whether the conditional branch at index k goes to a join point further on
+// in its block (emit_join_edge) rather than through an exit of its own.
+bool joins_forward(const Block& b, size_t k) {
+  const size_t t = index_at(b, rel_target(b.insns[k]));
+  return t != b.count && t > k;
+}
+// The straight-line code reaches join point `j`: the clock and the flags
+// put in the form every branch to it will bring (a loop head: nothing
+// pending; a forward join: flags left pending only if every branch to it
+// has them pending in the same form), every cached register dirty.
+void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t eip) {
+  if (j.loop) {
+    if (env.pending != 0) emit_retire(env, eip);
+    env.rc.materialize_flags(env.a);
+  } else {
+    for (const RegCache& from : j.incoming)
+      if (!from.same_flags_form(env.rc)) env.rc.materialize_flags(env.a);
+  }
+  env.a.bind(j.label);
+  env.rc.all_dirty();
+  env.rc.forget_host_flags();
+  j.pending = env.pending;
+  j.state = env.rc;
+  j.bound = true;
 }
 
 // A conditional branch with a relative target does not end its block: the
@@ -72,7 +103,8 @@ bool inside_branch(const x86::Insn& i) {
   switch (i.mnemonic) {
     case M::kJo: case M::kJno: case M::kJb: case M::kJae: case M::kJe: case M::kJne: case M::kJbe: case M::kJa:
     case M::kJs: case M::kJns: case M::kJp: case M::kJnp: case M::kJl: case M::kJge: case M::kJle: case M::kJg:
-      return i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel && (i.attrs & kEndAttrs) == x86::kAttrBranch;
+      return i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel &&
+             (i.attrs & kEndAttrs) == (x86::kAttrBranch | x86::kAttrEndsBlock);
     default: return false;
   }
 }
@@ -133,14 +165,12 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   }
   std::vector<std::function<void()>> cold;
   EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, generation, RegCache::plan(b, table)};
+  std::vector<EmitEnv::JoinPoint> joins = find_joins(b, a);
+  env.joins = &joins;
   env.rc.emit_load(a);
-  if (loops_to_itself(b)) {
-    env.loop_head = a.newLabel();
-    a.bind(env.loop_head);
-    env.rc.all_dirty();
-  }
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
+    if (joins[k].label.isValid()) reach_join(env, joins[k], b.insns[k].eip);
     env.flags_live_after = live_after[k];
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }
@@ -180,6 +210,12 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
 }
 
 }  // namespace
+
+EmitEnv::JoinPoint* EmitEnv::join_at(uint32_t eip) const {
+  if (joins == nullptr) return nullptr;
+  const size_t t = index_at(block, eip);
+  return t != block.count && (*joins)[t].label.isValid() ? &(*joins)[t] : nullptr;
+}
 
 std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t paddr, asmjit::JitRuntime& rt,
                                    uint64_t* retired, size_t max_insns) {
@@ -228,7 +264,7 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
   // Direct exits: the last instruction's two, then one per branch inside.
   std::vector<uint32_t> side_targets;
   for (size_t k = 0; k + 1 < b->count; ++k)
-    if (inside_branch(b->insns[k].insn)) side_targets.push_back(rel_target(b->insns[k]));
+    if (inside_branch(b->insns[k].insn) && !joins_forward(*b, k)) side_targets.push_back(rel_target(b->insns[k]));
   b->exit_count = Block::kEndExits + side_targets.size();
   b->exits = std::make_unique<ChainSlot[]>(b->exit_count);
   for (size_t k = 0; k < side_targets.size(); ++k) b->exits[Block::kEndExits + k].target = side_targets[k];

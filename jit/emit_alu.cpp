@@ -109,10 +109,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   }
   if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
   else a.emit(host_inst(i.mnemonic), dst, src);
-  if (live) {
-    a.pushfq();
-    a.pop(ax::r13);
-  }
+  if (live) emit_capture_flags(env);
   if (writes_back) {
     if (dst_mem) {
       a.mov(ax::ecx, ax::eax);

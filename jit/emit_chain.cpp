@@ -27,19 +27,12 @@ void emit_enter_block(ax::Assembler& a) {
 
 }  // namespace
 
-void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t target) {
+void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t /*target*/) {
   ax::Assembler& a = env.a;
-  // Back to this block's own start (a loop in one block): on the same
-  // conditions as any link, but straight to the loop head with the guest
-  // registers still in host registers (block_builder.cpp marks them all
-  // dirty there, so that every exit writes them back). The loop head
-  // expects no pending flags. A copy of the register state merges them:
-  // this exit may sit on one path of a branch, and the state must stay as
-  // it was for the others.
-  const bool loop = target == env.block.key.eip && env.loop_head.isValid();
+  // A copy of the register state writes them back: this exit may sit on one
+  // path of a branch, and the state must stay as it was for the others.
   RegCache at_exit = env.rc;
-  if (loop) at_exit.materialize_flags(a);
-  else at_exit.emit_flush(a);
+  at_exit.emit_flush(a);
   asmjit::Label miss = a.newLabel();
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(ax::rcx, chain_field(offsetof(ChainState, epoch)));
@@ -47,19 +40,13 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t target) {
   a.jne(miss);
   a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(env.retired)));
   a.mov(ax::rcx, ax::qword_ptr(ax::rcx));
-  if (loop) a.add(ax::rcx, static_cast<int32_t>(env.block.count));
-  else a.add(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, count)));
+  a.add(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, count)));
   a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
   a.ja(miss);
   a.inc(chain_field(offsetof(ChainState, direct_runs)));
-  if (loop) {
-    a.jmp(env.loop_head);
-  } else {
-    a.mov(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, block)));
-    emit_enter_block(a);
-  }
+  a.mov(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, block)));
+  emit_enter_block(a);
   a.bind(miss);
-  if (loop) at_exit.emit_flush(a);
   a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
   a.mov(ax::eax, kExitEnd);
   a.jmp(env.exit);

@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "jit/emit_chain.h"
+#include "jit/emit_join.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_stack.h"
 #include "jit/emit_string.h"
@@ -34,18 +35,21 @@ constexpr int32_t kCsLimit = static_cast<int32_t>(offsetof(core::CpuState, seg) 
                                                   x86::kCs * sizeof(core::SegmentCache) +
                                                   offsetof(core::SegmentCache, limit));
 
-// EIP := target (checked against the CS limit), retire, leave the block
-// through `slot`.
+// EIP := target (checked against the CS limit unless it lies in the
+// block), retire, leave the block through `slot` or loop inside it
+// (emit_join.h).
 void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending, ChainSlot& slot) {
   ax::Assembler& a = env.a;
-  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
-  const uint32_t target = bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
+  const uint32_t target = rel_target(bi);
+  const bool checked = !target_in_block(env, target);
   asmjit::Label fault = a.newLabel();
-  a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
-  a.jb(fault);
+  if (checked) {
+    a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
+    a.jb(fault);
+  }
   env.pending = pending + 1;
-  emit_retire(env, target);
-  emit_direct_exit(env, slot, target);
+  emit_branch_exit(env, slot, target);
+  if (!checked) return;
   // Beyond the limit: the handler raises #GP(0) with the state untouched.
   a.bind(fault);
   env.pending = pending;
@@ -54,17 +58,10 @@ void emit_taken(EmitEnv& env, const BlockInsn& bi, uint32_t pending, ChainSlot& 
   a.jmp(env.exit);
 }
 
-void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
-  if (!branch_inlines(bi.insn)) {
-    emit_call_handler(env, bi);
-    return;
-  }
+// ecx := the guest EFLAGS bits of condition `cc` (SDM Vol. 1, B.1), zero
+// if the even code (`cc` & ~1) is false.
+void emit_condition_test(EmitEnv& env, unsigned cc) {
   ax::Assembler& a = env.a;
-  const uint32_t pending = env.pending;
-  asmjit::Label taken = a.newLabel();
-  // The condition from the guest EFLAGS in ecx (SDM Vol. 1, B.1): the odd
-  // codes are the negations of the even ones.
-  const unsigned cc = bi.insn.cond & 0xF;
   a.emit(ax::Inst::kIdMov, ax::ecx, env.rc.condition_flags(a, condition_reads(cc)));
   switch (cc >> 1) {
     case 0: a.and_(ax::ecx, x86::kOF); break;
@@ -87,12 +84,33 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
       }
       break;
   }
-  if (cc & 1) a.jz(taken);
-  else a.jnz(taken);
+}
+
+
+// After a Jcc's test (host flags: to `taken` if the branch is taken): the
+// fall-through and the taken side.
+void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit::Label taken) {
+  ax::Assembler& a = env.a;
   if (env.index + 1 < env.block.count) {
     // A branch inside the block (block_builder.cpp): the block goes on at
-    // the fall-through; the taken side leaves through its own exit, out of
-    // line, with the registers and flags as they are here.
+    // the fall-through. A taken side that lands further on in the block
+    // jumps there (a join point); any other leaves through its own exit. Both
+    // out of line, with the registers and flags as they are here.
+    const uint32_t target = rel_target(bi);
+    if (EmitEnv::JoinPoint* j = env.join_at(target); j != nullptr && target > bi.eip) {
+      j->incoming.push_back(env.rc);
+      EmitEnv* e = &env;
+      const RegCache rc = env.rc;
+      env.cold->push_back([e, j, taken, pending, rc] {
+        e->a.bind(taken);
+        const RegCache saved_rc = e->rc;
+        e->rc = rc;
+        emit_join_edge(*e, *j, pending + 1);
+        e->rc = saved_rc;
+      });
+      env.pending = pending + 1;
+      return;
+    }
     ChainSlot& slot = env.block.exits[Block::kEndExits + env.side_exits++];
     EmitEnv* e = &env;
     const BlockInsn* b = &bi;
@@ -115,6 +133,30 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   a.bind(taken);
   emit_taken(env, bi, pending, env.block.exits[0]);
 }
+
+void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
+  if (!branch_inlines(bi.insn)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const uint32_t pending = env.pending;
+  asmjit::Label taken = a.newLabel();
+  // The condition from the guest EFLAGS in ecx (SDM Vol. 1, B.1): the odd
+  // codes are the negations of the even ones.
+  const unsigned cc = bi.insn.cond & 0xF;
+  if (env.rc.host_flags_hold(a.offset(), condition_reads(cc))) {
+    // The instruction just before left the flags in the host's register
+    // (reg_cache.h): the host's own Jcc of the same code tests them.
+    a.j(static_cast<ax::CondCode>(cc), taken);
+  } else {
+    emit_condition_test(env, cc);
+    if (cc & 1) a.jz(taken);
+    else a.jnz(taken);
+  }
+  emit_jcc_sides(env, bi, pending, taken);
+}
+
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
   if (!branch_inlines(bi.insn)) {
@@ -162,21 +204,24 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
     if (a16) emit_put(env, x86::kEcx, 2, ax::cx);
     else emit_put(env, x86::kEcx, 4, ax::ecx);
   };
-  // Taken: the CS limit first (a fault leaves the count as it was).
-  const uint32_t raw = bi.next_eip + bi.insn.ops[0].imm;
-  const uint32_t target = bi.insn.opsize == 2 ? (raw & 0xFFFF) : raw;
+  // Taken: the CS limit first (a fault leaves the count as it was), unless
+  // the target lies in the block.
+  const uint32_t target = rel_target(bi);
+  const bool checked = !target_in_block(env, target);
   asmjit::Label fault = a.newLabel();
-  a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
-  a.jb(fault);
+  if (checked) {
+    a.cmp(ax::dword_ptr(ax::r12, kCsLimit), target);
+    a.jb(fault);
+  }
   store_count();
   env.pending = pending + 1;
-  emit_retire(env, target);
-  emit_direct_exit(env, env.block.exits[0], target);
+  emit_branch_exit(env, env.block.exits[0], target);
   a.bind(not_taken);
   store_count();
   env.pending = pending + 1;
   emit_retire(env, bi.next_eip);
   emit_direct_exit(env, env.block.exits[1], bi.next_eip);
+  if (!checked) return;
   a.bind(fault);
   env.pending = pending;
   emit_call_handler(env, bi);  // raises #GP(0)

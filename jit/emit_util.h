@@ -56,6 +56,14 @@ inline uint32_t width_mask(unsigned w) { return w == 1 ? 0xFFu : w == 2 ? 0xFFFF
 inline void emit_merge_flags(EmitEnv& env, uint32_t written, uint32_t from_host) {
   env.rc.set_pending(written, from_host);
 }
+// r13 := the host flags (PUSHFQ; POP r13) right after the host instruction
+// that computed them; they also stay in the host's flags register until the
+// next code that changes them (RegCache::note_host_flags).
+inline void emit_capture_flags(EmitEnv& env) {
+  env.a.pushfq();
+  env.a.pop(asmjit::x86::r13);
+  env.rc.note_host_flags(env.a.offset());
+}
 
 // The arithmetic flags instruction `i` writes, if something may still read
 // them (EmitEnv::flags_live_after), else 0: then it need not compute them.

@@ -47,11 +47,35 @@ struct EmitEnv {
   core::Cpu* cpu = nullptr;                   // the CPU the block runs on
   const uint64_t* memory_generation = nullptr;  // PhysicalMemory's map generation
   RegCache rc;  // where guest registers and EFLAGS live (reg_cache.h)
-  // Set if some direct exit goes back to the block's own start: where such
-  // an exit jumps, past the prologue and the register loads.
-  asmjit::Label loop_head{};
+  // Instructions that branches of the block reach inside it (join points,
+  // emit_join.h), one entry per instruction, no label if none:
+  //   a loop head, where a branch from itself or further on jumps back
+  //     (with nothing pending, after the tests of a link);
+  //   a forward join, where a conditional branch earlier in the block jumps
+  //     instead of leaving the block.
+  // Every cached register counts as dirty from a join point on.
+  struct JoinPoint {
+    asmjit::Label label{};
+    bool loop = false;
+    bool bound = false;       // the fall-through reached it (state below known)
+    uint32_t pending = 0;     // inline instructions not yet retired there
+    RegCache state;           // the register cache there
+    std::vector<RegCache> incoming;  // forward branches' states (for the flags form)
+  };
+  std::vector<JoinPoint>* joins = nullptr;
   size_t side_exits = 0;  // exits of branches inside the block used so far
+
+  // The join point at guest EIP `eip`, if an instruction of the block starts
+  // there and a branch of the block reaches it; else null.
+  JoinPoint* join_at(uint32_t eip) const;
+  // The loop head at `eip` (an invalid label if none): where a direct exit
+  // to `eip` may go on inside the block.
+  asmjit::Label loop_head_for(uint32_t eip) const {
+    const JoinPoint* j = join_at(eip);
+    return j != nullptr && j->loop ? j->label : asmjit::Label{};
+  }
 };
+
 
 // Brings the clock and EIP up to date after inline instructions: retires
 // env.pending and sets EIP to `eip` (inline code, no call).

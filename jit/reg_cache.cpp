@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <stdexcept>
+#include <vector>
 
 #include "core/cpu_state.h"
 #include "jit/jit_table.h"
@@ -39,8 +40,31 @@ ax::Mem eflags_state() { return ax::dword_ptr(ax::r12, static_cast<int32_t>(offs
 
 }  // namespace
 
+namespace {
+
+// How much a use of a register at each instruction counts: 8 times more
+// inside each loop of the block (a branch back to an instruction of the
+// block: the instructions from its target to it), so that a block holding
+// a loop caches what the loop uses.
+std::vector<int> use_weights(const Block& b) {
+  std::vector<int> weight(b.count, 1);
+  for (size_t k = 0; k < b.count; ++k) {
+    if (!rel_branch(b.insns[k].insn)) continue;
+    const uint32_t target = rel_target(b.insns[k]);
+    for (size_t t = 0; t <= k; ++t) {
+      if (b.insns[t].eip != target) continue;
+      for (size_t j = t; j <= k; ++j) weight[j] = std::min(weight[j] * 8, 512);
+      break;
+    }
+  }
+  return weight;
+}
+
+}  // namespace
+
 RegCache RegCache::plan(const Block& b, const JitTable& table) {
   std::array<int, 8> uses{};
+  const std::vector<int> weight = use_weights(b);
   uint8_t high_byte = 0;  // registers whose AH..BH byte some instruction names
   bool flags = false;
   for (size_t k = 0; k < b.count; ++k) {
@@ -52,24 +76,25 @@ RegCache RegCache::plan(const Block& b, const JitTable& table) {
     if ((i.flags_read | i.flags_written) & x86::kArithFlags) flags = true;
     const bool inline_insn = table.inlines(i) || (i.attrs & x86::kAttrBranch);
     if (!inline_insn) continue;
+    const int w = weight[k];
     for (int n = 0; n < i.num_operands; ++n) {
       const x86::Operand& o = i.ops[n];
-      if (o.kind == OperandKind::kReg && o.reg < 8 && (o.size != 1 || o.reg < 4)) ++uses[o.reg];
+      if (o.kind == OperandKind::kReg && o.reg < 8 && (o.size != 1 || o.reg < 4)) uses[o.reg] += w;
     }
     if (i.ops[0].kind == OperandKind::kMem || (i.num_operands > 1 && i.ops[1].kind == OperandKind::kMem)) {
-      if (i.mem.base < 8) ++uses[i.mem.base];
-      if (i.mem.index < 8) ++uses[i.mem.index];
+      if (i.mem.base < 8) uses[i.mem.base] += w;
+      if (i.mem.index < 8) uses[i.mem.index] += w;
     }
     switch (i.mnemonic) {
       case Mnemonic::kPush:
       case Mnemonic::kPop:
       case Mnemonic::kCall:
-      case Mnemonic::kRet: uses[x86::kEsp] += 2; break;
+      case Mnemonic::kRet: uses[x86::kEsp] += 2 * w; break;
       case Mnemonic::kLoop:
       case Mnemonic::kLoope:
       case Mnemonic::kLoopne:
-      case Mnemonic::kJcxz: ++uses[x86::kEcx]; break;
-      case Mnemonic::kMul: uses[x86::kEax] += 2; ++uses[x86::kEdx]; break;
+      case Mnemonic::kJcxz: uses[x86::kEcx] += w; break;
+      case Mnemonic::kMul: uses[x86::kEax] += 2 * w; uses[x86::kEdx] += w; break;
       default: break;
     }
   }

@@ -26,6 +26,7 @@
 #include <asmjit/x86.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "jit/block.h"
@@ -80,6 +81,28 @@ class RegCache {
   // false reloads only those a call clobbers (rsi, rdi).
   void emit_load(asmjit::x86::Assembler& a, bool callee_saved = true);
 
+  // Whether the guest EFLAGS is in the same form here as in `o` (both with
+  // no flags pending, or both pending from the same kind of instruction),
+  // so that code reached from both needs no merge on either side.
+  bool same_flags_form(const RegCache& o) const {
+    return pending_ == o.pending_ &&
+           (!pending_ || (pending_written_ == o.pending_written_ && pending_from_host_ == o.pending_from_host_));
+  }
+
+  // The pending flags are also still in the host's flags register while
+  // nothing was emitted since the instruction captured them
+  // (emit_capture_flags, emit_util.h, notes the code offset right after
+  // its PUSHFQ; POP r13): then a Jcc of the same condition code tests the
+  // host flags directly. Any code emitted since (a store, its slow path)
+  // moves the offset, so the test fails safe.
+  void note_host_flags(size_t offset) { host_flags_at_ = offset; }
+  // Forgets that (a join point: other paths arrive with other host flags).
+  void forget_host_flags() { host_flags_at_ = kNoOffset; }
+  // Whether the host flags hold guest flags `needed` at code offset `offset`.
+  bool host_flags_hold(size_t offset, uint32_t needed) const {
+    return pending_ && offset == host_flags_at_ && (needed & ~pending_from_host_) == 0;
+  }
+
   // Every cached register and EFLAGS counts as changed (at a loop head
   // reached from later in the block with registers changed).
   void all_dirty() {
@@ -104,6 +127,8 @@ class RegCache {
   bool flags_dirty_ = false;
   bool pending_ = false;
   uint32_t pending_written_ = 0, pending_from_host_ = 0;
+  static constexpr size_t kNoOffset = ~size_t{0};
+  size_t host_flags_at_ = kNoOffset;
 };
 
 }  // namespace tx86::jit

@@ -1,0 +1,88 @@
+// See emit_join.h.
+#include "jit/emit_join.h"
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "jit/emit_chain.h"
+#include "jit/jit_context.h"
+
+namespace tx86::jit {
+
+namespace ax = asmjit::x86;
+using asmjit::imm;
+
+namespace {
+
+ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int32_t>(off)); }
+
+// Back to loop head `head` at `target`: the pending instructions retire (one
+// load and store of the counter, whose new value the deadline test reuses),
+// then the epoch and deadline tests of a link; if either fails, EIP is set
+// and the block returns to the dispatcher through `slot` as a missed link
+// would (which then links the slot, and the epoch test passes next time).
+// The registers stay in host registers; flags are merged (a loop head has
+// none pending).
+void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
+  ax::Assembler& a = env.a;
+  RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
+  at.materialize_flags(a);
+  asmjit::Label miss = a.newLabel();
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
+  a.mov(ax::rcx, ax::qword_ptr(ax::rax));
+  if (env.pending != 0) {
+    a.add(ax::rcx, static_cast<int32_t>(env.pending));
+    a.mov(ax::qword_ptr(ax::rax), ax::rcx);
+  }
+  env.pending = 0;
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
+  a.mov(ax::rdx, chain_field(offsetof(ChainState, epoch)));
+  a.cmp(ax::rdx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, epoch)));
+  a.jne(miss);
+  a.add(ax::rcx, static_cast<int32_t>(env.block.count));
+  a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
+  a.ja(miss);
+  a.inc(chain_field(offsetof(ChainState, direct_runs)));
+  a.jmp(head);
+  a.bind(miss);
+  a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), target);
+  at.emit_flush(a);
+  a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
+  a.mov(ax::eax, kExitEnd);
+  a.jmp(env.exit);
+}
+
+}  // namespace
+
+bool target_in_block(const EmitEnv& env, uint32_t target) {
+  const Block& b = env.block;
+  for (size_t k = 0; k < b.count; ++k)
+    if (b.insns[k].eip == target) return true;
+  return false;
+}
+
+void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending) {
+  if (!j.bound) throw std::logic_error("jit: a branch to a join point the block never reached");
+  ax::Assembler& a = env.a;
+  if (!env.rc.same_flags_form(j.state)) env.rc.materialize_flags(a);
+  // The join counts j.pending instructions as run but not yet retired;
+  // this side ran `pending` of them.
+  const int64_t diff = int64_t{pending} - int64_t{j.pending};
+  if (diff != 0) {
+    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
+    a.add(ax::qword_ptr(ax::rax), static_cast<int32_t>(diff));
+  }
+  a.jmp(j.label);
+}
+
+void emit_branch_exit(EmitEnv& env, ChainSlot& slot, uint32_t target) {
+  const asmjit::Label head = env.loop_head_for(target);
+  if (head.isValid()) {
+    emit_loop_back(env, slot, target, head);
+    return;
+  }
+  emit_retire(env, target);
+  emit_direct_exit(env, slot, target);
+}
+
+}  // namespace tx86::jit

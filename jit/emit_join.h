@@ -1,0 +1,43 @@
+// Jumps that stay inside their block (issue #4: loops and if/else inside a
+// block run without a chain stub or a register write-back).
+//
+// The block builder marks every instruction a near branch of the block
+// reaches as a join point (EmitEnv::JoinPoint, jit_table.h):
+//   - a forward join, reached by a conditional branch earlier in the block:
+//     the taken side jumps there out of line (emit_join_edge);
+//   - a loop head, reached by a branch from itself or further on: the
+//     branch jumps back (emit_branch_exit) after the clock is brought up to
+//     date and under the same two conditions as any chain link (the link
+//     epoch, so that nothing a link depends on changed, and the deadline, so
+//     that interrupts and events still come at the interpreter's boundaries;
+//     emit_chain.h). The deadline test charges the whole block, which covers
+//     any path through it.
+// The straight-line code reaching a join point puts the state in the form
+// every jump to it brings: the clock's count of instructions not yet
+// retired as at the join, flags pending only where every branch to it has
+// them pending in the same form (reg_cache.h), every cached register dirty.
+#pragma once
+
+#include <cstdint>
+
+#include "jit/jit_table.h"
+
+namespace tx86::jit {
+
+// Whether `target` is the EIP of an instruction of the block: then it lies
+// within the CS limit the block was entered under (its last byte was
+// checked, jit_engine.cpp), so a branch there cannot fault.
+bool target_in_block(const EmitEnv& env, uint32_t target);
+
+// From a conditional branch inside the block (with env.rc and `pending` as
+// on its taken side) on to the join point `j` further on: the clock's count
+// and the flags brought to the form the join has, then a jump. Emitted out
+// of line, so after the straight-line code reached (bound) the join.
+void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending);
+
+// A branch to `target` was taken (its limit checked if needed; env.pending
+// counts it): back to a loop head of this block if `target` is one, else
+// out through direct exit `slot` (EIP and the clock brought up to date).
+void emit_branch_exit(EmitEnv& env, ChainSlot& slot, uint32_t target);
+
+}  // namespace tx86::jit

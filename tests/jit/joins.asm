@@ -1,0 +1,49 @@
+; jit_joins_test.cpp: branches that stay inside their block (jit/emit_join.h)
+; (nasm -f bin; bytes pasted there). Real mode at 1000:0000. One block holds
+; two nested loops whose heads are not its first instruction (LOOP and JNZ
+; back into the block), forward branches to instructions of the block whose
+; two paths leave the flags in different forms (CMP on one, INC on the other:
+; the join must merge them, ADC then reads CF; and INC on the branch's
+; side, CMP on the other) or in the same form (CMP and ADD), a JC after INC (INC leaves CF alone: the host's flags may not be
+; tested), a handler call (BSF) and a store inside the loops.
+bits 16
+org 0
+  xor ax, ax
+  xor bx, bx
+  xor dx, dx
+  xor si, si
+  mov cx, 300
+outer:
+  mov di, 5
+inner:
+  add ax, di
+  cmp ax, 0x4000
+  jb .nowrap
+  sub ax, 0x3fff
+  inc bx
+.nowrap:
+  adc dx, 0
+  cmp ax, bx
+  je .same
+  add dx, 1
+.same:
+  stc
+  inc si
+  jc .carry
+  add dx, 7
+.carry:
+  stc
+  inc si
+  jp .parity
+  cmp ax, 0x2000
+.parity:
+  adc dx, 0
+  bsf bp, ax
+  add dx, bp
+  dec di
+  jnz inner
+  mov [bx + si + 0x200], ax
+  loop outer
+  pushf
+  pop bp
+  hlt
