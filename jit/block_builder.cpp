@@ -76,12 +76,14 @@ bool joins_forward(const Block& b, size_t k) {
 }
 // The straight-line code reaches join point `j`: the clock and the flags
 // put in the form every branch to it will bring (a loop head: nothing
-// pending; a forward join: flags left pending only if every branch to it
-// has them pending in the same form), every cached register dirty.
+// pending to retire, flags pending in the full form of
+// RegCache::full_pending_flags; a forward join: flags left pending only if
+// every branch to it has them pending in the same form), every cached
+// register dirty.
 void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t eip) {
   if (j.loop) {
     if (env.pending != 0) emit_retire(env, eip);
-    env.rc.materialize_flags(env.a);
+    env.rc.full_pending_flags(env.a);
   } else {
     for (const RegCache& from : j.incoming)
       if (!from.same_flags_form(env.rc)) env.rc.materialize_flags(env.a);

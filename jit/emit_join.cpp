@@ -21,12 +21,12 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 // then the epoch and deadline tests of a link; if either fails, EIP is set
 // and the block returns to the dispatcher through `slot` as a missed link
 // would (which then links the slot, and the epoch test passes next time).
-// The registers stay in host registers; flags are merged (a loop head has
-// none pending).
+// The registers stay in host registers; the flags are brought to the loop
+// head's form (RegCache::full_pending_flags: nothing to do after a CMP).
 void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
-  at.materialize_flags(a);
+  at.full_pending_flags(a);
   asmjit::Label miss = a.newLabel();
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
   a.mov(ax::rcx, ax::qword_ptr(ax::rax));

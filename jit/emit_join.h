@@ -14,8 +14,10 @@
 //     any path through it.
 // The straight-line code reaching a join point puts the state in the form
 // every jump to it brings: the clock's count of instructions not yet
-// retired as at the join, flags pending only where every branch to it has
-// them pending in the same form (reg_cache.h), every cached register dirty.
+// retired as at the join; at a forward join, flags pending only where every
+// branch to it has them pending in the same form, at a loop head pending in
+// the full form of RegCache::full_pending_flags (reg_cache.h); every cached
+// register dirty.
 #pragma once
 
 #include <cstdint>

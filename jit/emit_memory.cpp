@@ -198,9 +198,8 @@ void emit_effective_address(EmitEnv& env, const x86::Insn& i, const ax::Gp& dst)
     else if (m.disp != 0) a.add(dst, m.disp);
   } else if (has_index) {
     const ax::Gp index = reg(m.index, dst);
-    if (index.id() != dst.id()) a.mov(dst, index);
-    if (m.scale != 0) a.shl(dst, m.scale);
-    if (m.disp != 0) a.add(dst, m.disp);
+    // [index * 2^scale + disp]: an absolute address with an index (no base).
+    a.lea(dst, ax::dword_ptr(static_cast<uint64_t>(int64_t{m.disp}), index.r64(), m.scale));
   } else {
     a.mov(dst, static_cast<uint32_t>(m.disp));
   }

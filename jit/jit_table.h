@@ -50,7 +50,8 @@ struct EmitEnv {
   // Instructions that branches of the block reach inside it (join points,
   // emit_join.h), one entry per instruction, no label if none:
   //   a loop head, where a branch from itself or further on jumps back
-  //     (with nothing pending, after the tests of a link);
+  //     (nothing left to retire, flags in one pending form, after the tests
+  //     of a link);
   //   a forward join, where a conditional branch earlier in the block jumps
   //     instead of leaving the block.
   // Every cached register counts as dirty from a join point on.

@@ -160,6 +160,16 @@ void RegCache::materialize_flags(ax::Assembler& a) {
   pending_ = false;
 }
 
+void RegCache::full_pending_flags(ax::Assembler& a) {
+  if (!flags_) return;
+  if (pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == x86::kArithFlags) return;
+  materialize_flags(a);
+  a.mov(ax::r13d, ax::r15d);
+  pending_ = true;
+  pending_written_ = x86::kArithFlags;
+  pending_from_host_ = x86::kArithFlags;
+}
+
 asmjit::Operand RegCache::condition_flags(ax::Assembler& a, uint32_t needed) {
   if (pending_ && (needed & ~pending_from_host_) == 0) return ax::r13d;
   materialize_flags(a);

@@ -71,6 +71,12 @@ class RegCache {
   void set_pending(uint32_t written, uint32_t from_host);
   // Merges pending flags into r15d now.
   void materialize_flags(asmjit::x86::Assembler& a);
+  // Leaves the flags pending in the form of an instruction whose host flags
+  // are all six arithmetic flags (CMP, SUB, ADD): a state in another form
+  // is merged, then r13d := r15d (merging that changes nothing). Paths
+  // meeting at a loop head agree this way without a merge on a back edge
+  // after a CMP. Nothing if the block does not cache EFLAGS.
+  void full_pending_flags(asmjit::x86::Assembler& a);
   // Where condition flags `needed` can be read: r13d if they are pending
   // from the host, else the guest EFLAGS (materialized first).
   asmjit::Operand condition_flags(asmjit::x86::Assembler& a, uint32_t needed);
