@@ -2,10 +2,12 @@
 ; (nasm -f bin; bytes pasted there). Real mode at 1000:0000. One block holds
 ; two nested loops whose heads are not its first instruction (LOOP and JNZ
 ; back into the block), forward branches to instructions of the block whose
-; two paths leave the flags in different forms (CMP on one, INC on the other:
-; the join must merge them, ADC then reads CF; and INC on the branch's
-; side, CMP on the other) or in the same form (CMP and ADD), a JC after INC (INC leaves CF alone: the host's flags may not be
-; tested), a handler call (BSF) and a store inside the loops.
+; two paths leave the flags in different forms (CMP on one, INC on the
+; other, either way round: the join must merge them, ADC then reads CF) or
+; in the same form (CMP and ADD), a JC after INC (INC leaves CF alone: the
+; host's flags may not be tested), a handler call (BSF) and a store inside
+; the loops; then two loops whose head reads CF (ADC) left by the back
+; edge's DEC or CMP.
 bits 16
 org 0
   xor ax, ax
@@ -44,6 +46,18 @@ inner:
   jnz inner
   mov [bx + si + 0x200], ax
   loop outer
+  mov cx, 50
+  stc
+.carry_in:                     ; a loop head whose first instruction reads CF
+  adc dx, cx
+  dec cx
+  jnz .carry_in                ; back edge after DEC (CF not in the host flags)
+  mov cx, 40
+.carry_cmp:
+  adc dx, 3
+  dec cx
+  cmp cx, 7
+  jne .carry_cmp               ; back edge after CMP: CF below 7
   pushf
   pop bp
   hlt
