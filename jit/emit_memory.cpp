@@ -7,6 +7,7 @@
 #include "jit/emit_memory.h"
 
 #include <cstddef>
+#include <memory>
 
 #include "core/interp/exec_context.h"
 #include "jit/emit_util.h"
@@ -18,12 +19,32 @@ namespace ax = asmjit::x86;
 using asmjit::imm;
 using asmjit::Label;
 
+// An inline store never writes a page holding translated code (the TLB
+// gives such a page no write tag: Cpu::fill), so only its slow path can
+// invalidate the running block. When the store is the last code of its
+// instruction, emit_stop_check leaves the stop test to that slow path
+// (`check`, with the state at the instruction's end) instead of testing
+// the flag on the fast path.
+struct EmitEnv::StoreStop {
+  size_t index = 0;      // the instruction
+  size_t end = 0;        // code offset right after the inline store
+  bool check = false;    // the slow path tests the stop flag
+  uint32_t pending = 0;  // at the instruction's end (it counted)
+  RegCache rc;           // likewise
+};
+
 namespace {
 
 constexpr int32_t seg_field(unsigned seg, size_t field) {
   return static_cast<int32_t>(offsetof(core::CpuState, seg) + seg * sizeof(core::SegmentCache) + field);
 }
 constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
+// JitContext holds references (not standard layout); GCC's offsetof is
+// exact for it all the same.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+constexpr int32_t kStopOff = static_cast<int32_t>(offsetof(JitContext, stop));
+#pragma GCC diagnostic pop
 
 // The slow paths: exactly what an interpreter handler does for the access.
 // A load returns the value, or bit 63 set on a fault.
@@ -130,13 +151,14 @@ ax::Mem host_mem(unsigned w, const ax::Gp& linear) {
 
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
 // back; a fault leaves the block.
-void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind kind, Label slow, Label done) {
+void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind kind, Label slow, Label done,
+               std::shared_ptr<EmitEnv::StoreStop> stop = nullptr) {
   const uint32_t pending = env.pending;
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
   const bool store = kind == Kind::kStore;
   RegCache rc = env.rc;  // as it is here, for the out-of-line code
-  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc]() mutable {
+  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc, stop]() mutable {
     ax::Assembler& a = e->a;
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
@@ -162,7 +184,21 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
       a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.sub(ax::qword_ptr(ax::rcx), pending);
     }
-    a.jmp(done);
+    if (stop != nullptr && stop->check) {
+      // The stop test of the instruction, which ends with this store.
+      Label stopped = a.newLabel();
+      a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
+      a.je(done);
+      stop->rc.emit_flush(a);
+      const uint32_t saved = e->pending;
+      e->pending = stop->pending;
+      emit_retire(*e, b->next_eip);
+      e->pending = saved;
+      a.mov(ax::eax, kExitEnd);
+      a.jmp(e->exit);
+    } else {
+      a.jmp(done);
+    }
     a.bind(fault);
     a.mov(ax::eax, kExitFault);
     a.jmp(e->exit);
@@ -222,20 +258,27 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   const ax::Gp linear = emit_fast_address(env, seg, w, true, slow);
   a.mov(host_mem(w, linear), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
   a.bind(done);
-  emit_slow(env, bi, seg, w, Kind::kStore, slow, done);
+  auto stop = std::make_shared<EmitEnv::StoreStop>();
+  // A second store in one instruction: the stop test stays inline.
+  const bool second = env.last_store != nullptr && env.last_store->index == env.index;
+  stop->index = second ? ~size_t{0} : env.index;
+  stop->end = a.offset();
+  env.last_store = stop;
+  emit_slow(env, bi, seg, w, Kind::kStore, slow, done, stop);
 }
 
 const uint64_t* memory_generation_address(const core::PhysicalMemory& m) { return m.generation_address(); }
 
 void emit_stop_check(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
+  if (const auto& s = env.last_store; s != nullptr && s->index == env.index && s->end == a.offset()) {
+    // The instruction ended with its only store: its slow path tests.
+    s->check = true;
+    s->pending = env.pending;
+    s->rc = env.rc;
+    return;
+  }
   Label stop = a.newLabel();
-  // JitContext holds references (not standard layout); GCC's offsetof is
-  // exact for it all the same.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winvalid-offsetof"
-  constexpr int32_t kStopOff = static_cast<int32_t>(offsetof(JitContext, stop));
-#pragma GCC diagnostic pop
   a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
   a.jne(stop);
   const uint32_t pending = env.pending;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "core/cpu.h"
@@ -64,6 +65,11 @@ struct EmitEnv {
     std::vector<RegCache> incoming;  // forward branches' states (for the flags form)
   };
   std::vector<JoinPoint>* joins = nullptr;
+  // The stop test of the instruction's store, if it can go on its slow
+  // path (emit_memory.cpp: an inline store never writes a page holding
+  // code, so only the slow path can stop the block).
+  struct StoreStop;
+  std::shared_ptr<StoreStop> last_store;
   size_t side_exits = 0;  // exits of branches inside the block used so far
 
   // The join point at guest EIP `eip`, if an instruction of the block starts
