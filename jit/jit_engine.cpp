@@ -119,6 +119,7 @@ JitStats JitEngine::stats() const {
   s.direct_runs = ctx_.chain.direct_runs;
   s.indirect_runs = ctx_.chain.indirect_runs;
   s.blocks_run += s.direct_runs + s.indirect_runs;
+  s.cache.cache_hits += s.table_hits;  // found without a translation either way
   s.chaining = chaining_;
   s.link_epochs = ctx_.chain.epoch - 1;
   s.bulk_runs = ctx_.bulk_runs;
@@ -185,38 +186,55 @@ Block* JitEngine::lookup_or_translate() {
   core::CpuState& s = cpu.s;
   const core::SegmentCache& cs = s.seg[x86::kCs];
   if (s.eip > cs.limit) return nullptr;
-  uint32_t paddr = 0;
-  const uint8_t* code = cpu.code_pointer(cs.base + s.eip, paddr);
-  if (code == nullptr) return nullptr;  // a fetch fault or MMIO: the interpreter knows
-  const BlockKey key{paddr, s.eip, mode_bits(cpu)};
-  if (Block* b = cache_.find(key)) {
-    ++cache_.stats().cache_hits;
-    return b->last_eip <= cs.limit ? b : nullptr;
+  // The lookup table first (the one RET and indirect jumps use): an entry
+  // of the current epoch maps its linear EIP to the block of that linear
+  // address in its mode, for as long as the mapping holds (check_links ran
+  // since the last change; every caller makes sure of that).
+  const uint32_t linear = cs.base + s.eip;
+  const uint32_t mode = mode_bits(cpu);
+  IndirectEntry& e = ctx_.indirect[indirect_index(linear)];
+  const uint64_t epoch = ctx_.chain.epoch;
+  if (e.epoch == epoch && e.linear == linear && e.mode == mode && e.block->key.eip == s.eip) [[likely]] {
+    ++stats_.table_hits;
+    return e.block->last_eip <= cs.limit ? const_cast<Block*>(e.block) : nullptr;
   }
-  // Hot self-modifying code: the interpreter runs it (fall_back keeps links).
-  if (cache_.translation_paused(paddr)) return nullptr;
-  if (cache_.full()) cache_.flush();
-  const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Block> built =
-      build_block(cpu, code, paddr, cache_.runtime(), retired_counter_, options_.max_block_insns);
-  cache_.stats().translate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (built == nullptr) return nullptr;
-  // Marking the page as holding code bumps the memory generation; that
-  // change alone does not touch any mapping, so links stay.
-  core::PhysicalMemory& mem = machine_.memory();
-  const bool in_step = mem.generation() == ctx_.memory_generation;
-  Block* b = cache_.insert(std::move(built));
-  if (in_step) ctx_.memory_generation = mem.generation();
-  if (dump_) dump_->write(*b);
-  return b;
+  uint32_t paddr = 0;
+  const uint8_t* code = cpu.code_pointer(linear, paddr);
+  if (code == nullptr) return nullptr;  // a fetch fault or MMIO: the interpreter knows
+  const BlockKey key{paddr, s.eip, mode};
+  Block* b = cache_.find(key);
+  if (b != nullptr) {
+    ++cache_.stats().cache_hits;
+  } else {
+    // Hot self-modifying code: the interpreter runs it (fall_back keeps links).
+    if (cache_.translation_paused(paddr)) return nullptr;
+    if (cache_.full()) cache_.flush();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_ptr<Block> built =
+        build_block(cpu, code, paddr, cache_.runtime(), retired_counter_, options_.max_block_insns);
+    cache_.stats().translate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (built == nullptr) return nullptr;
+    // Marking the page as holding code bumps the memory generation; that
+    // change alone does not touch any mapping, so links stay.
+    core::PhysicalMemory& mem = machine_.memory();
+    const bool in_step = mem.generation() == ctx_.memory_generation;
+    b = cache_.insert(std::move(built));
+    if (in_step) ctx_.memory_generation = mem.generation();
+    if (dump_) dump_->write(*b);
+  }
+  // A flush above bumped the epoch: the caller sorts that out first.
+  if (epoch == ctx_.chain.epoch) {
+    e = IndirectEntry{linear, mode, epoch, b};
+    ++stats_.lookup_fills;
+    linked_regions_.set(linear >> 22);
+  }
+  return b->last_eip <= cs.limit ? b : nullptr;
 }
 
 Block* JitEngine::successor() {
   ChainSlot* slot = ctx_.chain.missed;
   ctx_.chain.missed = nullptr;
-  core::CpuState& s = machine_.cpu().s;
-  const uint32_t eip = s.eip;
-  const uint32_t linear = s.seg[x86::kCs].base + eip;
+  const uint32_t linear = machine_.cpu().s.seg[x86::kCs].base + machine_.cpu().s.eip;
   const uint64_t epoch = ctx_.chain.epoch;
   Block* n = lookup_or_translate();
   if (n == nullptr) return nullptr;
@@ -227,21 +245,15 @@ Block* JitEngine::successor() {
     ++ctx_.chain.epoch;
     return n;
   }
-  if (!chaining_) return n;
-  if (slot != nullptr) {
-    // The stub's target EIP is a constant and CS, the mode and the mapping
-    // are as when n was looked up for as long as the epoch holds.
-    slot->entry = n->entry;
-    slot->block = n;
-    slot->count = n->count;
-    slot->epoch = ctx_.chain.epoch;
-    ++cache_.stats().chain_links;
-    linked_regions_.set(linear >> 22);
-  } else {
-    ctx_.indirect[indirect_index(linear)] = IndirectEntry{linear, n->key.mode, ctx_.chain.epoch, n};
-    ++stats_.lookup_fills;
-    linked_regions_.set(linear >> 22);
-  }
+  if (!chaining_ || slot == nullptr) return n;  // lookup_or_translate filled the lookup table
+  // The stub's target EIP is a constant and CS, the mode and the mapping
+  // are as when n was looked up for as long as the epoch holds.
+  slot->entry = n->entry;
+  slot->block = n;
+  slot->count = n->count;
+  slot->epoch = ctx_.chain.epoch;
+  ++cache_.stats().chain_links;
+  linked_regions_.set(linear >> 22);
   return n;
 }
 
@@ -251,8 +263,6 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   core::PhysicalMemory& mem = machine_.memory();
   // Chained entries (emit_chain.h) check the same deadline.
   ctx_.chain.deadline = chaining_ ? deadline : 0;
-  // Interpreter stretches and scheduler events ran since the last block.
-  check_links();
   for (;;) {
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();
@@ -292,13 +302,15 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
     }
     const bool cache_changed = cache_.stats().invalidations + cache_.stats().flushes != cache_changes_;
     const bool map_changed = mem.generation() != ctx_.memory_generation;
-    // Links die if the memory map, the cache or what they were made under
-    // changed: the last instruction of a block that is not linkable (MOV
-    // CR0/CR3/CR4, LMSW, INVLPG, far JMP/CALL/RET, IRET, a task switch) or
-    // an exception delivery (a task gate) may have changed the mapping or
-    // CS. INT/IRET between code of the same CS base and mapping keep them.
+    // Back to the boundary check; run() checks the links before its next
+    // lookup.
+    if (!go_on || map_changed || cache_changed) return true;
+    // Links die if what they were made under changed. Only the last
+    // instruction of a block that is not linkable (MOV CR0/CR3/CR4, LMSW,
+    // INVLPG, far JMP/CALL/RET, IRET, a task switch) or an exception
+    // delivery (a task gate) can change the mapping or CS, and those
+    // return above, but the test is cheap next to a wrong link.
     check_links();
-    if (!go_on || map_changed || cache_changed) return true;  // back to the boundary check
     // Like the interpreter's chain: on to the next block without the
     // boundary check while the next block fits before the deadline.
     const uint64_t at = clock.retired();
@@ -356,6 +368,9 @@ StopReason JitEngine::run(uint64_t max_instructions) {
       s.eflags &= ~x86::kRF;
     }
     // ---- a block ----
+    // Interpreter stretches, scheduler events and the last block may have
+    // changed what links and lookup entries were made under.
+    check_links();
     Block* b = lookup_or_translate();
     if (b == nullptr || b->count > deadline - now) {
       if (!fall_back(b == nullptr ? 1 : deadline - now, reason)) return reason;

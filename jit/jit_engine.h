@@ -54,7 +54,8 @@ struct JitStats {
   uint64_t linked_runs = 0;          // blocks the dispatcher went on to without the boundary check
   uint64_t direct_runs = 0;          // blocks entered through a patched link (host code)
   uint64_t indirect_runs = 0;        // blocks entered through the lookup table (host code)
-  uint64_t lookup_fills = 0;         // lookup-table entries written
+  uint64_t lookup_fills = 0;         // lookup-table entries written (by the dispatcher's lookups)
+  uint64_t table_hits = 0;           // dispatcher lookups answered by the lookup table
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
   uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)
   uint64_t signature_changes = 0;    // of those, because the mapping or CS changed (LinkSignature)

@@ -21,6 +21,8 @@ void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_second
                u(s.direct_runs), s.chaining ? "" : " (chaining off: lockstep)");
   std::fprintf(out, "  indirect lookups      %llu entries written, %llu blocks entered through one\n",
                u(s.lookup_fills), u(s.indirect_runs));
+  std::fprintf(out, "  dispatcher lookups    %llu answered by the lookup table (the rest by the cache)\n",
+               u(s.table_hits));
   std::fprintf(out, "  dispatcher links      %llu blocks run after another without the boundary check\n",
                u(s.linked_runs));
   std::fprintf(out, "  REP strings in bulk   %llu executions (MOVS STOS CMPS SCAS)\n", u(s.bulk_runs));
