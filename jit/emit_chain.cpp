@@ -17,7 +17,16 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 constexpr int32_t kCurrentOff = static_cast<int32_t>(offsetof(JitContext, current));
+constexpr int32_t kIndirectOff = static_cast<int32_t>(offsetof(JitContext, indirect));
+constexpr int32_t kBlockEipOff = static_cast<int32_t>(offsetof(Block, key) + offsetof(BlockKey, eip));
 #pragma GCC diagnostic pop
+constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
+constexpr int32_t kCsBaseOff = static_cast<int32_t>(offsetof(core::CpuState, seg) +
+                                                    x86::kCs * sizeof(core::SegmentCache) +
+                                                    offsetof(core::SegmentCache, base));
+constexpr int32_t kCsLimitOff = static_cast<int32_t>(offsetof(core::CpuState, seg) +
+                                                     x86::kCs * sizeof(core::SegmentCache) +
+                                                     offsetof(core::SegmentCache, limit));
 
 // JitContext::current := rcx (a Block*); on to its body.
 void emit_enter_block(ax::Assembler& a) {
@@ -55,6 +64,44 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t /*target*/) {
 void emit_indirect_exit(EmitEnv& env) {
   ax::Assembler& a = env.a;
   env.rc.emit_flush(a);
+  // chain_lookup's test inline: the entry of linear EIP (CS.base + EIP),
+  // made in this epoch, for this block's mode, whose block starts at EIP,
+  // ends within the CS limit and fits before the deadline. The mode is this
+  // block's key mode, a constant: an instruction that changes any mode bit
+  // ends its block and is never followed by this exit (RET, JMP/CALL r/m
+  // are near transfers). A miss asks chain_lookup, which computes the mode.
+  static_assert(sizeof(IndirectEntry) == 24, "the index is scaled by 3 * 8 below");
+  asmjit::Label miss = a.newLabel();
+  a.mov(ax::eax, ax::dword_ptr(ax::r12, kEipOff));
+  a.mov(ax::edx, ax::dword_ptr(ax::r12, kCsBaseOff));
+  a.add(ax::edx, ax::eax);  // linear
+  a.mov(ax::ecx, ax::edx);  // indirect_index(linear)
+  a.shr(ax::ecx, 12);
+  a.xor_(ax::ecx, ax::edx);
+  a.and_(ax::ecx, static_cast<uint32_t>(kIndirectEntries - 1));
+  a.lea(ax::ecx, ax::ptr(ax::rcx, ax::rcx, 1));
+  a.lea(ax::rcx, ax::ptr(ax::rbx, ax::rcx, 3, kIndirectOff));
+  a.cmp(ax::edx, ax::dword_ptr(ax::rcx, offsetof(IndirectEntry, linear)));
+  a.jne(miss);
+  a.cmp(ax::dword_ptr(ax::rcx, offsetof(IndirectEntry, mode)), env.block.key.mode);
+  a.jne(miss);
+  a.mov(ax::rdx, chain_field(offsetof(ChainState, epoch)));
+  a.cmp(ax::rdx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, epoch)));
+  a.jne(miss);
+  a.mov(ax::rcx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, block)));
+  a.cmp(ax::eax, ax::dword_ptr(ax::rcx, kBlockEipOff));
+  a.jne(miss);
+  a.mov(ax::edx, ax::dword_ptr(ax::r12, kCsLimitOff));
+  a.cmp(ax::dword_ptr(ax::rcx, offsetof(Block, last_eip)), ax::edx);
+  a.ja(miss);
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
+  a.mov(ax::rax, ax::qword_ptr(ax::rax));
+  a.add(ax::rax, ax::qword_ptr(ax::rcx, offsetof(Block, count)));
+  a.cmp(ax::rax, chain_field(offsetof(ChainState, deadline)));
+  a.ja(miss);
+  a.inc(chain_field(offsetof(ChainState, indirect_runs)));
+  emit_enter_block(a);
+  a.bind(miss);
   a.mov(ax::rdi, ax::rbx);
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&chain_lookup)));
   a.call(ax::rax);
