@@ -250,7 +250,11 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
       ++sides;
       continue;
     }
-    if (bi.insn.attrs & kEndAttrs) break;
+    // IN/OUT (not INS/OUTS) do not end a block: after one, the block goes
+    // on only if nothing the dispatcher's boundary check looks at changed
+    // (jit_engine.cpp, port_io_goes_on), else it stops there.
+    const bool port_io = bi.insn.mnemonic == x86::Mnemonic::kIn || bi.insn.mnemonic == x86::Mnemonic::kOut;
+    if ((bi.insn.attrs & kEndAttrs) && !port_io) break;
   }
   if (insns.empty()) return nullptr;
 

@@ -56,6 +56,11 @@ struct JitContext {
   // (self-modifying code): the block stops after the current instruction.
   bool stop = false;
   uint64_t memory_generation = 0;  // PhysicalMemory::generation() when links were last valid
+  // The dispatcher's deadline for the blocks now running (ChainState's
+  // is 0 under lockstep): a block that did port I/O goes on only while the
+  // next event is not before it (port_io_goes_on).
+  uint64_t run_deadline = 0;
+  uint64_t port_io_kept = 0;       // IN/OUT after which the block went on
   uint64_t bulk_runs = 0;          // REP string executions done in bulk
   std::array<IndirectEntry, kIndirectEntries> indirect{};
 };
@@ -78,13 +83,16 @@ uint32_t exec_insn_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending);
 // its generation (emit_memory.h), because every block entry from the
 // dispatcher (sync_tlb) and every call out of a block (here) brings it up to
 // date.
-inline void check_memory_map(JitContext* c) {
+// Returns whether it changed.
+inline bool check_memory_map(JitContext* c) {
   const uint64_t g = c->exec.machine.memory().generation();
   if (g != c->memory_generation) [[unlikely]] {
     c->memory_generation = g;
     ++c->chain.epoch;
     c->exec.cpu.flush_tlb();
+    return true;
   }
+  return false;
 }
 
 // The TLB was filled before the memory map last changed (block_builder.cpp

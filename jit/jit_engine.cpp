@@ -29,13 +29,35 @@ inline void enter_insn(JitContext* c, const BlockInsn* bi, uint32_t pending) {
   c->s->eip = bi->eip;
   c->exec.next_eip = bi->next_eip;
 }
+// After IN or OUT (which ask for attention, and which block_builder.cpp
+// lets go on inside a block): whether the block may go on, i.e. whether
+// JitEngine::run's boundary check would find nothing to do before the next
+// instruction. A port write may raise an interrupt (PIC), move the next
+// event earlier (PIT), request a stop (debug exit), change the A20 gate
+// (a mode bit) or the memory map; a breakpoint hit holds a trap.
+bool port_io_goes_on(JitContext* c, const BlockInsn* bi) {
+  const x86::Mnemonic m = bi->insn.mnemonic;
+  if (m != x86::Mnemonic::kIn && m != x86::Mnemonic::kOut) return false;
+  core::Machine& machine = c->exec.machine;
+  if (machine.stop_requested() || machine.scheduler().next_due_instruction() < c->run_deadline) return false;
+  const core::CpuState& s = *c->s;
+  if (s.held_debug_traps != 0 || (s.eflags & x86::kTF) != 0) return false;
+  const core::InterruptController* intc = machine.interrupt_controller();
+  if ((s.eflags & x86::kIF) && intc != nullptr && intc->interrupt_pending()) return false;
+  if (mode_bits(c->exec.cpu) != c->current->key.mode) return false;
+  ++c->port_io_kept;
+  return true;
+}
+
 inline uint32_t leave_insn(JitContext* c, const BlockInsn* bi, bool branch) {
   core::interp::ExecContext& x = c->exec;
   c->s->eip = x.next_eip;
   c->clock->retire(1);
-  check_memory_map(c);
-  if (x.attention | x.shadow | c->stop) [[unlikely]]
-    return kExitEnd;
+  const bool map_changed = check_memory_map(c);
+  if (x.attention | x.shadow | c->stop) [[unlikely]] {
+    if (x.shadow || c->stop || map_changed || !port_io_goes_on(c, bi)) return kExitEnd;
+    x.attention = false;
+  }
   if (!branch && x.next_eip != bi->next_eip) return kExitEnd;
   return kExitContinue;
 }
@@ -123,6 +145,7 @@ JitStats JitEngine::stats() const {
   s.chaining = chaining_;
   s.link_epochs = ctx_.chain.epoch - 1;
   s.bulk_runs = ctx_.bulk_runs;
+  s.port_io_kept = ctx_.port_io_kept;
   if (lockstep_) {
     s.lockstep_blocks = lockstep_->blocks_checked();
     s.lockstep_skipped = lockstep_->blocks_skipped();
@@ -263,6 +286,7 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   core::PhysicalMemory& mem = machine_.memory();
   // Chained entries (emit_chain.h) check the same deadline.
   ctx_.chain.deadline = chaining_ ? deadline : 0;
+  ctx_.run_deadline = deadline;
   for (;;) {
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();

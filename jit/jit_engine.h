@@ -57,6 +57,7 @@ struct JitStats {
   uint64_t lookup_fills = 0;         // lookup-table entries written (by the dispatcher's lookups)
   uint64_t table_hits = 0;           // dispatcher lookups answered by the lookup table
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
+  uint64_t port_io_kept = 0;         // IN/OUT inside a block after which it went on
   uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)
   uint64_t signature_changes = 0;    // of those, because the mapping or CS changed (LinkSignature)
   uint64_t invlpg_kept = 0;          // INVLPGs of regions no link led into (links kept)
