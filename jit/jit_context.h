@@ -46,6 +46,32 @@ struct IndirectEntry {
 inline constexpr size_t kIndirectEntries = 4096;
 inline size_t indirect_index(uint32_t linear) { return (linear ^ (linear >> 12)) & (kIndirectEntries - 1); }
 
+// What every link (chain slot, lookup entry) was made under, besides the
+// mode (the linking block's key fixes it) and the memory map (checked on
+// its own): the linear-to-physical mapping (CR0.PG/WP/PE, CR3, the CR4
+// paging bits, the PDPTEs, which only a CR3 load or a CR0/CR4 write
+// reloads, and no TLB flush or INVLPG since) and CS base and limit (a
+// slot's target is CS.base + a constant EIP, checked against the limit
+// when linked). A20 is in the mode bits, and here too for clarity.
+struct LinkSignature {
+  uint64_t tlb_flushes = 0;
+  uint32_t cr0 = 0, cr3 = 0, cr4 = 0;
+  uint32_t cs_base = 0, cs_limit = 0;
+  bool a20 = false;
+  bool operator==(const LinkSignature&) const = default;
+};
+inline LinkSignature link_signature(const core::Cpu& cpu) {
+  const core::CpuState& s = cpu.s;
+  const core::SegmentCache& cs = s.seg[x86::kCs];
+  return LinkSignature{cpu.tlb_flushes(),
+                       s.cr0 & (core::kCr0PE | core::kCr0PG | core::kCr0WP),
+                       s.cr3,
+                       s.cr4 & (core::kCr4PSE | core::kCr4PAE | core::kCr4PGE),
+                       cs.base,
+                       cs.limit,
+                       cpu.a20()};
+}
+
 struct JitContext {
   ChainState chain;
   core::interp::ExecContext exec;
@@ -61,6 +87,9 @@ struct JitContext {
   // next event is not before it (port_io_goes_on).
   uint64_t run_deadline = 0;
   uint64_t port_io_kept = 0;       // IN/OUT after which the block went on
+  uint64_t transfer_links = 0;     // INT/IRET after which the block went on to the next one
+  // What the links of the current epoch were made under (JitEngine::check_links).
+  LinkSignature links_under;
   uint64_t bulk_runs = 0;          // REP string executions done in bulk
   std::array<IndirectEntry, kIndirectEntries> indirect{};
 };

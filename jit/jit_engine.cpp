@@ -49,13 +49,54 @@ bool port_io_goes_on(JitContext* c, const BlockInsn* bi) {
   return true;
 }
 
+// RF set, and nothing else that needs the interpreter's debug checks
+// (see JitEngine::run).
+bool rf_alone(const core::Cpu& cpu) {
+  const core::CpuState& s = cpu.s;
+  return (s.eflags & x86::kRF) != 0 && (s.dr[7] & 0xFF) == 0 && s.held_debug_traps == 0 &&
+         cpu.model() != x86::CpuModel::k286;
+}
+// As Interpreter::run before an instruction with RF set and no breakpoint
+// enabled (core/interp/debug.h).
+void clear_rf(core::Cpu& cpu) {
+  core::interp::begin_debug_instruction(cpu);
+  cpu.s.eflags &= ~x86::kRF;
+}
+
+// After INT n or IRET (the last instruction of their block): the block
+// goes on to the block at the new CS:EIP through the lookup table
+// (chain_lookup: its entry must be of the new mode and fit before the
+// deadline) if JitEngine::run's boundary check would find nothing to do
+// and what links were made under still holds. INT and IRET may change CS
+// (base, limit), the mapping (a task gate), IF, TF, RF, CPL; the mode
+// may change (chain_lookup compares it), the link signature may not.
+uint32_t transfer_exit(JitContext* c, const BlockInsn* bi) {
+  const x86::Mnemonic m = bi->insn.mnemonic;
+  if (m != x86::Mnemonic::kInt && m != x86::Mnemonic::kIret) return kExitEnd;
+  core::Machine& machine = c->exec.machine;
+  if (machine.stop_requested() || machine.scheduler().next_due_instruction() < c->run_deadline) return kExitEnd;
+  core::Cpu& cpu = c->exec.cpu;
+  core::CpuState& s = cpu.s;
+  const bool rf = rf_alone(cpu);
+  if ((s.eflags & x86::kTF) || s.halted || (core::interp::debug_active(s) && !rf)) return kExitEnd;
+  const core::InterruptController* intc = machine.interrupt_controller();
+  if ((s.eflags & x86::kIF) && intc != nullptr && intc->interrupt_pending()) return kExitEnd;
+  if (!(link_signature(cpu) == c->links_under)) return kExitEnd;
+  if (chain_lookup(c) != kExitChain) return kExitEnd;
+  if (rf) clear_rf(cpu);
+  c->exec.attention = false;
+  ++c->transfer_links;
+  return kExitChain;
+}
+
 inline uint32_t leave_insn(JitContext* c, const BlockInsn* bi, bool branch) {
   core::interp::ExecContext& x = c->exec;
   c->s->eip = x.next_eip;
   c->clock->retire(1);
   const bool map_changed = check_memory_map(c);
   if (x.attention | x.shadow | c->stop) [[unlikely]] {
-    if (x.shadow || c->stop || map_changed || !port_io_goes_on(c, bi)) return kExitEnd;
+    if (x.shadow || c->stop || map_changed) return kExitEnd;
+    if (!port_io_goes_on(c, bi)) return transfer_exit(c, bi);
     x.attention = false;
   }
   if (!branch && x.next_eip != bi->next_eip) return kExitEnd;
@@ -146,6 +187,7 @@ JitStats JitEngine::stats() const {
   s.link_epochs = ctx_.chain.epoch - 1;
   s.bulk_runs = ctx_.bulk_runs;
   s.port_io_kept = ctx_.port_io_kept;
+  s.transfer_links = ctx_.transfer_links;
   if (lockstep_) {
     s.lockstep_blocks = lockstep_->blocks_checked();
     s.lockstep_skipped = lockstep_->blocks_skipped();
@@ -153,32 +195,20 @@ JitStats JitEngine::stats() const {
   return s;
 }
 
-JitEngine::LinkSignature JitEngine::link_signature(const core::Cpu& cpu) {
-  const core::CpuState& s = cpu.s;
-  const core::SegmentCache& cs = s.seg[x86::kCs];
-  return LinkSignature{cpu.tlb_flushes(),
-                       s.cr0 & (core::kCr0PE | core::kCr0PG | core::kCr0WP),
-                       s.cr3,
-                       s.cr4 & (core::kCr4PSE | core::kCr4PAE | core::kCr4PGE),
-                       cs.base,
-                       cs.limit,
-                       cpu.a20()};
-}
-
 void JitEngine::check_links() {
   const LinkSignature now = link_signature(machine_.cpu());
   const uint64_t generation = machine_.memory().generation();
   const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
-  if (now == links_under_ && generation == ctx_.memory_generation && changes == cache_changes_) [[likely]]
+  if (now == ctx_.links_under && generation == ctx_.memory_generation && changes == cache_changes_) [[likely]]
     return;
   bool kill = generation != ctx_.memory_generation || changes != cache_changes_;
-  if (!(now == links_under_)) {
+  if (!(now == ctx_.links_under)) {
     // One INVLPG and nothing else: links die only if one may lead into the
     // invalidated page's region (the mapping elsewhere is unchanged).
-    LinkSignature only_flush = links_under_;
+    LinkSignature only_flush = ctx_.links_under;
     only_flush.tlb_flushes = now.tlb_flushes;
     const core::Cpu& cpu = machine_.cpu();
-    const bool one_invlpg = only_flush == now && now.tlb_flushes == links_under_.tlb_flushes + 1 &&
+    const bool one_invlpg = only_flush == now && now.tlb_flushes == ctx_.links_under.tlb_flushes + 1 &&
                             cpu.last_invlpg_count() == now.tlb_flushes;
     if (one_invlpg && !linked_regions_.test(cpu.last_invlpg_linear() >> 22)) {
       ++stats_.invlpg_kept;
@@ -186,7 +216,7 @@ void JitEngine::check_links() {
       ++stats_.signature_changes;
       kill = true;
     }
-    links_under_ = now;
+    ctx_.links_under = now;
   }
   ctx_.memory_generation = generation;
   cache_changes_ = changes;
@@ -372,8 +402,7 @@ StopReason JitEngine::run(uint64_t max_instructions) {
     // the interpreter would clear it before the next instruction and check
     // nothing, so the engine does that and the instruction runs in a block
     // (the restart of a faulting instruction, e.g. after a #PF).
-    const bool rf_only = (s.eflags & x86::kRF) != 0 && (s.dr[7] & 0xFF) == 0 && s.held_debug_traps == 0 &&
-                         machine_.cpu().model() != x86::CpuModel::k286;
+    const bool rf_only = rf_alone(machine_.cpu());
     const bool debug = core::interp::debug_active(s) && !rf_only;
     if (irq || s.interrupt_shadow || (s.eflags & x86::kTF) || debug) {
       // One instruction (after the interrupt, if any) in the interpreter.
@@ -385,12 +414,7 @@ StopReason JitEngine::run(uint64_t max_instructions) {
       if (!fall_back(deadline - now, reason)) return reason;
       continue;
     }
-    if (rf_only) {
-      // As Interpreter::run before an instruction with RF set and no
-      // breakpoint enabled (core/interp/debug.h).
-      core::interp::begin_debug_instruction(machine_.cpu());
-      s.eflags &= ~x86::kRF;
-    }
+    if (rf_only) clear_rf(machine_.cpu());
     // ---- a block ----
     // Interpreter stretches, scheduler events and the last block may have
     // changed what links and lookup entries were made under.

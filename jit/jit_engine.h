@@ -58,6 +58,7 @@ struct JitStats {
   uint64_t table_hits = 0;           // dispatcher lookups answered by the lookup table
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
   uint64_t port_io_kept = 0;         // IN/OUT inside a block after which it went on
+  uint64_t transfer_links = 0;       // INT/IRET after which the block went on through the lookup table
   uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)
   uint64_t signature_changes = 0;    // of those, because the mapping or CS changed (LinkSignature)
   uint64_t invlpg_kept = 0;          // INVLPGs of regions no link led into (links kept)
@@ -99,21 +100,8 @@ class JitEngine : public core::Engine {
   // return `reason`.
   bool fall_back(uint64_t n, core::StopReason& reason);
 
-  // What every link (chain slot, lookup entry) was made under, besides the
-  // mode (the linking block's key fixes it) and the memory map (checked on
-  // its own): the linear-to-physical mapping (CR0.PG/WP/PE, CR3, the CR4
-  // paging bits, the PDPTEs, which only a CR3 load or a CR0/CR4 write
-  // reloads, and no TLB flush or INVLPG since) and CS base and limit (a
-  // slot's target is CS.base + a constant EIP, checked against the limit
-  // when linked). A20 is in the mode bits, and here too for clarity.
-  struct LinkSignature {
-    uint64_t tlb_flushes = 0;
-    uint32_t cr0 = 0, cr3 = 0, cr4 = 0;
-    uint32_t cs_base = 0, cs_limit = 0;
-    bool a20 = false;
-    bool operator==(const LinkSignature&) const = default;
-  };
-  static LinkSignature link_signature(const core::Cpu& cpu);
+  // What every link was made under: LinkSignature (jit_context.h), kept in
+  // ctx_.links_under.
   // Kills every link (bumps the epoch) if the signature, the memory map or
   // the cache changed since links were last known valid.
   void check_links();
@@ -131,7 +119,6 @@ class JitEngine : public core::Engine {
   // link assumed (CS, mode, mapping, memory map, cache contents).
   uint64_t* retired_counter_ = nullptr;
   uint64_t cache_changes_ = 0;
-  LinkSignature links_under_;
   // The 4 MiB linear regions that links made since the last check_links
   // bump lead into (a superset): an INVLPG elsewhere keeps every link. By
   // 4 MiB so that a large page (4 MiB, or 2 MiB with PAE) is one region.
