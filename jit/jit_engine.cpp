@@ -63,13 +63,15 @@ void clear_rf(core::Cpu& cpu) {
   cpu.s.eflags &= ~x86::kRF;
 }
 
+uint32_t lookup_in_mode(JitContext* c, uint32_t mode);
+
 // After INT n or IRET (the last instruction of their block): the block
-// goes on to the block at the new CS:EIP through the lookup table
-// (chain_lookup: its entry must be of the new mode and fit before the
-// deadline) if JitEngine::run's boundary check would find nothing to do
-// and what links were made under still holds. INT and IRET may change CS
+// goes on to the block at the new CS:EIP through the lookup table (its
+// entry must be of the new mode and fit before the deadline) if
+// JitEngine::run's boundary check would find nothing to do and what links
+// were made under still holds. INT and IRET may change CS
 // (base, limit), the mapping (a task gate), IF, TF, RF, CPL; the mode
-// may change (chain_lookup compares it), the link signature may not.
+// may change (the lookup compares it), the link signature may not.
 uint32_t transfer_exit(JitContext* c, const BlockInsn* bi) {
   const x86::Mnemonic m = bi->insn.mnemonic;
   if (m != x86::Mnemonic::kInt && m != x86::Mnemonic::kIret) return kExitEnd;
@@ -82,7 +84,9 @@ uint32_t transfer_exit(JitContext* c, const BlockInsn* bi) {
   const core::InterruptController* intc = machine.interrupt_controller();
   if ((s.eflags & x86::kIF) && intc != nullptr && intc->interrupt_pending()) return kExitEnd;
   if (!(link_signature(cpu) == c->links_under)) return kExitEnd;
-  if (chain_lookup(c) != kExitChain) return kExitEnd;
+  // INT and IRET may change the mode (CPL, CS.D, segment classes): the
+  // entry must be of the mode now, not the running block's.
+  if (lookup_in_mode(c, mode_bits(cpu)) != kExitChain) return kExitEnd;
   if (rf) clear_rf(cpu);
   c->exec.attention = false;
   ++c->transfer_links;
@@ -128,21 +132,29 @@ uint32_t exec_branch_thunk(JitContext* c, const BlockInsn* bi, uint32_t pending)
   return leave_insn(c, bi, true);
 }
 
-uint32_t chain_lookup(JitContext* c) {
+namespace {
+// The lookup table's entry for CS:EIP in `mode`: kExitChain with
+// chain.next and `current` set, or kExitEnd.
+uint32_t lookup_in_mode(JitContext* c, uint32_t mode) {
   const core::CpuState& s = *c->s;
   const core::SegmentCache& cs = s.seg[x86::kCs];
   const uint32_t linear = cs.base + s.eip;
   const IndirectEntry& e = c->indirect[indirect_index(linear)];
   if (e.epoch != c->chain.epoch || e.linear != linear) return kExitEnd;
   const Block* b = e.block;
-  // Only near jumps, calls and returns leave through here: the mode is the
-  // running block's (mode-changing instructions end blocks without a link).
-  if (b->key.eip != s.eip || b->last_eip > cs.limit || e.mode != c->current->key.mode) return kExitEnd;
+  if (b->key.eip != s.eip || b->last_eip > cs.limit || e.mode != mode) return kExitEnd;
   if (c->clock->retired() + b->count > c->chain.deadline) return kExitEnd;
   ++c->chain.indirect_runs;
   c->current = b;
   c->chain.next = b->entry;
   return kExitChain;
+}
+}  // namespace
+
+uint32_t chain_lookup(JitContext* c) {
+  // Only near jumps, calls and returns leave through here: the mode is the
+  // running block's (mode-changing instructions end blocks without a link).
+  return lookup_in_mode(c, c->current->key.mode);
 }
 
 namespace {
