@@ -8,11 +8,11 @@
 // that path (state untouched: LOOP's count is written only on the other
 // paths). CALL rel and RET are inline too (stack accesses through
 // emit_stack.h: exact #SS/#GP/#PF); CALL rel leaves through a direct exit,
-// RET through the lookup table; CALL and JMP r/m run their handler and use
-// the lookup table.
+// RET, CALL r/m and JMP r/m through the lookup table.
 #include <cstddef>
 
 #include "jit/emit_chain.h"
+#include "jit/emit_fallback.h"
 #include "jit/emit_join.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_stack.h"
@@ -26,6 +26,16 @@ namespace ax = asmjit::x86;
 using x86::Mnemonic;
 
 namespace {
+
+bool stack32(const EmitEnv& env) { return (env.block.key.mode >> 1) & 1; }
+
+constexpr int32_t kEip = static_cast<int32_t>(offsetof(core::CpuState, eip));
+
+// The forms without inline code: the handler, then the lookup table.
+void emit_call_handler_and_exit(EmitEnv& env, const BlockInsn& bi) {
+  emit_branch_handler(env, bi);
+  emit_indirect_exit(env);
+}
 
 bool branch_inlines(const x86::Insn& i) {
   return i.num_operands == 1 && i.ops[0].kind == x86::OperandKind::kRel;
@@ -157,15 +167,53 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   emit_jcc_sides(env, bi, pending, taken);
 }
 
+// JMP r/m and CALL r/m inline, in the interpreter's order
+// (core/interp/control_transfer.cpp): the target is read at the operand
+// size (a register, or memory through emit_load: a fault leaves everything
+// unchanged), checked against the CS limit (beyond it the handler raises
+// #GP(0), out of line, nothing changed), then CALL pushes the return
+// address (a fault leaves ESP as it was), EIP is set and the lookup table
+// finds the next block. A push that rewrote translated code bumps the link
+// epoch, so the lookup misses and the dispatcher sees the stop.
+bool indirect_inlines(const x86::Insn& i) {
+  const x86::Operand& o = i.ops[0];
+  return i.num_operands == 1 && (i.opsize == 2 || i.opsize == 4) && o.size == i.opsize &&
+         (o.kind == x86::OperandKind::kReg || o.kind == x86::OperandKind::kMem) && !(i.prefixes & x86::kPrefixLock);
+}
+
+void emit_indirect(EmitEnv& env, const BlockInsn& bi, bool call) {
+  ax::Assembler& a = env.a;
+  const x86::Insn& i = bi.insn;
+  const x86::Operand& o = i.ops[0];
+  const unsigned w = i.opsize;
+  const uint32_t pending = env.pending;
+  if (o.kind == x86::OperandKind::kReg) {
+    if (w == 2) a.emit(ax::Inst::kIdMovzx, ax::eax, guest(env, o.reg, 2));
+    else emit_get(env, ax::eax, o.reg, 4);
+  } else {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w);  // eax: the target, zero-extended
+  }
+  a.cmp(ax::eax, ax::dword_ptr(ax::r12, kCsLimit));
+  a.ja(emit_handler_fallback(env, bi));  // raises #GP(0)
+  if (call) {
+    a.mov(ax::dword_ptr(ax::rsp), ax::eax);  // the spill slot survives the push's slow path
+    a.mov(ax::ecx, w == 2 ? (bi.next_eip & 0xFFFF) : bi.next_eip);
+    emit_push(env, bi, w);  // a fault exits with `pending` retired, EIP at the CALL
+    a.mov(ax::eax, ax::dword_ptr(ax::rsp));
+  }
+  a.mov(ax::dword_ptr(ax::r12, kEip), ax::eax);
+  env.pending = pending + 1;
+  a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(env.retired)));
+  a.add(ax::qword_ptr(ax::rax), env.pending);
+  env.pending = 0;
+  emit_indirect_exit(env);
+}
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
-  if (!branch_inlines(bi.insn)) {
-    // JMP r/m: the handler reads the target (may fault), then the table.
-    emit_branch_handler(env, bi);
-    emit_indirect_exit(env);
-    return;
-  }
-  emit_taken(env, bi, env.pending, env.block.exits[0]);
+  if (branch_inlines(bi.insn)) emit_taken(env, bi, env.pending, env.block.exits[0]);
+  else if (indirect_inlines(bi.insn)) emit_indirect(env, bi, false);
+  else emit_call_handler_and_exit(env, bi);
 }
 
 // JCXZ/JECXZ (count register by address size) and LOOP/LOOPE/LOOPNE: the
@@ -229,21 +277,20 @@ void emit_loop(EmitEnv& env, const BlockInsn& bi) {
   a.jmp(env.exit);
 }
 
-bool stack32(const EmitEnv& env) { return (env.block.key.mode >> 1) & 1; }
-
-constexpr int32_t kEip = static_cast<int32_t>(offsetof(core::CpuState, eip));
-
 // CALL rel inline, in the interpreter's order (core/interp/control_transfer.cpp):
 // the target against the CS limit (#GP(0) through the handler, nothing
 // changed), then the push of the return address (a fault leaves ESP as it
 // was), then EIP. A push that rewrote translated code bumps the link epoch,
 // so the direct exit does not chain and the dispatcher sees the stop.
-// CALL r/m runs its handler and leaves through the lookup table.
+// CALL r/m: emit_indirect above.
 void emit_call(EmitEnv& env, const BlockInsn& bi) {
   const x86::Insn& i = bi.insn;
+  if (indirect_inlines(i)) {
+    emit_indirect(env, bi, true);
+    return;
+  }
   if (!branch_inlines(i) || (i.opsize != 2 && i.opsize != 4)) {
-    emit_branch_handler(env, bi);
-    emit_indirect_exit(env);
+    emit_call_handler_and_exit(env, bi);
     return;
   }
   ax::Assembler& a = env.a;

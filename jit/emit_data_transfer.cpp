@@ -1,6 +1,6 @@
 // Inline emitters for data transfer (SDM Vol. 2: MOV, MOVZX, MOVSX, LEA,
-// XCHG) between general registers, immediates and memory (emit_memory.h,
-// including the moffs forms of MOV). None touches the flags. Segment,
+// XCHG, CBW/CWDE, CWD/CDQ, BSWAP) between general registers, immediates
+// and memory (emit_memory.h, including the moffs forms of MOV). None touches the flags. Segment,
 // control and debug register forms call the interpreter handler. XCHG with
 // memory stores first and writes the register after, as the interpreter
 // does, so that a faulting store changes nothing.
@@ -148,6 +148,53 @@ void emit_xchg(EmitEnv& env, const BlockInsn& bi) {
   emit_stop_check(env, bi);
 }
 
+// CBW/CWDE (AX := AL or EAX := AX sign-extended) and CWD/CDQ (DX or EDX :=
+// the sign of AX or EAX), by operand size, as core/interp/data_transfer.cpp.
+bool convert_inlines(const x86::Insn& i) { return i.opsize == 2 || i.opsize == 4; }
+
+void emit_convert(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!convert_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  ax::Assembler& a = env.a;
+  const unsigned w = i.opsize;
+  if (i.mnemonic == Mnemonic::kCbw) {
+    a.emit(ax::Inst::kIdMovsx, ax::eax, guest(env, x86::kEax, w / 2));
+    emit_put(env, x86::kEax, w, scratch(w));
+  } else {
+    if (w == 2) a.emit(ax::Inst::kIdMovsx, ax::eax, guest(env, x86::kEax, 2));
+    else emit_get(env, ax::eax, x86::kEax, 4);
+    a.sar(ax::eax, 31);
+    emit_put(env, x86::kEdx, w, scratch(w));
+  }
+  ++env.pending;
+}
+
+// BSWAP r32 (486+); of a 16-bit register it writes 0, as the interpreter's
+// core/interp/bit.cpp does (undefined in the SDM).
+bool bswap_inlines(const x86::Insn& i) {
+  return i.num_operands == 1 && i.ops[0].kind == OperandKind::kReg && (i.opsize == 2 || i.opsize == 4);
+}
+
+void emit_bswap(EmitEnv& env, const BlockInsn& bi) {
+  const x86::Insn& i = bi.insn;
+  if (!bswap_inlines(i)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  const unsigned r = i.ops[0].reg;
+  if (i.opsize == 2) {
+    emit_put(env, r, 2, asmjit::imm(0));
+  } else {
+    emit_get(env, ax::eax, r, 4);
+    env.a.bswap(ax::eax);
+    emit_put(env, r, 4, ax::eax);
+  }
+  ++env.pending;
+}
+
 }  // namespace
 
 void register_data_transfer(JitTable& t) {
@@ -156,6 +203,9 @@ void register_data_transfer(JitTable& t) {
   t.set(Mnemonic::kMovsx, emit_extend, extend_inlines);
   t.set(Mnemonic::kLea, emit_lea, lea_inlines);
   t.set(Mnemonic::kXchg, emit_xchg, xchg_inlines);
+  t.set(Mnemonic::kCbw, emit_convert, convert_inlines);
+  t.set(Mnemonic::kCwd, emit_convert, convert_inlines);
+  t.set(Mnemonic::kBswap, emit_bswap, bswap_inlines);
 }
 
 }  // namespace tx86::jit

@@ -5,6 +5,22 @@
 // them from the low half (a TEST of the result gives exactly that) and
 // clears AF. One-operand MUL and IMUL (AX := AL * r/m8, DX:AX, EDX:EAX) are
 // the host instruction on the same registers, flags likewise.
+//
+// DIV and IDIV (SDM Vol. 2: AL,AH := AX / r/m8; AX,DX := DX:AX / r/m16;
+// EAX,EDX := EDX:EAX / r/m32) leave the flags alone (muldiv.h). Inline
+// code tests for #DE before dividing and takes the handler's path out of
+// line for it (emit_fallback.h), so the exception is the interpreter's
+// (and so is the 286/386 IDIV r/m8 quirk of muldiv.h, which only concerns
+// overflowing quotients), and the host's own divide can never trap:
+// - DIV: the high half of the dividend must be below the divisor (this
+//   also excludes 0); the host DIV of the next width up cannot overflow.
+// - IDIV: a divisor of 0 (or -1 at 32 bits, where the host's 128/64 divide
+//   could overflow on -2^63) goes out of line; otherwise the host divides
+//   the sign-extended dividend at 32 (r/m8) or 64 bits, where no quotient
+//   overflows, and a quotient outside the operand's range goes out of line.
+// The table does not count them as inline (a #DE pushes every flag), so
+// the liveness pass keeps all flags live before them.
+#include "jit/emit_fallback.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
@@ -116,11 +132,119 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
   ++env.pending;
 }
 
+// ecx := the divisor (r/m), zero- or sign-extended to 32 bits.
+void emit_divisor(EmitEnv& env, const BlockInsn& bi, bool sign) {
+  ax::Assembler& a = env.a;
+  const x86::Insn& i = bi.insn;
+  const x86::Operand& s = i.ops[0];
+  const unsigned w = s.size;
+  const ax::Inst::Id extend = sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx;
+  if (s.kind == OperandKind::kMem) {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w);
+    if (w == 4) a.mov(ax::ecx, ax::eax);
+    else a.emit(extend, ax::ecx, w == 1 ? ax::Gp(ax::al) : ax::Gp(ax::ax));
+  } else if (w == 4) {
+    emit_get(env, ax::ecx, s.reg, 4);
+  } else {
+    a.emit(extend, ax::ecx, guest(env, s.reg, w));
+  }
+}
+
+void emit_divide(EmitEnv& env, const BlockInsn& bi, bool sign) {
+  ax::Assembler& a = env.a;
+  const unsigned w = bi.insn.ops[0].size;
+  const asmjit::Label slow = emit_handler_fallback(env, bi);
+  emit_divisor(env, bi, sign);
+  if (!sign) {
+    // edx := the high half, eax := the dividend (32-bit: the low half).
+    if (w == 1) {
+      // AH, taken from AX: EAX may live in a host register (reg_cache.h
+      // only keeps out registers whose AH..BH an instruction names).
+      a.emit(ax::Inst::kIdMovzx, ax::edx, guest(env, x86::kEax, 2));
+      a.shr(ax::edx, 8);
+    } else if (w == 2) {
+      a.emit(ax::Inst::kIdMovzx, ax::edx, guest(env, x86::kEdx, 2));
+    } else {
+      emit_get(env, ax::edx, x86::kEdx, 4);
+    }
+    a.cmp(ax::edx, ax::ecx);
+    a.jae(slow);
+    if (w == 1) {
+      a.emit(ax::Inst::kIdMovzx, ax::eax, guest(env, x86::kEax, 2));
+      a.xor_(ax::edx, ax::edx);
+    } else if (w == 2) {
+      a.emit(ax::Inst::kIdMovzx, ax::eax, guest(env, x86::kEax, 2));
+      a.shl(ax::edx, 16);
+      a.or_(ax::eax, ax::edx);
+      a.xor_(ax::edx, ax::edx);
+    } else {
+      emit_get(env, ax::eax, x86::kEax, 4);
+    }
+    a.div(ax::ecx);
+  } else {
+    a.test(ax::ecx, ax::ecx);
+    a.jz(slow);
+    if (w == 1) {
+      a.emit(ax::Inst::kIdMovsx, ax::eax, guest(env, x86::kEax, 2));
+      a.cdq();
+      a.idiv(ax::ecx);
+      a.movsx(ax::r8d, ax::al);
+      a.cmp(ax::r8d, ax::eax);
+    } else {
+      if (w == 4) {
+        a.cmp(ax::ecx, -1);
+        a.je(slow);
+      }
+      // rax := the dividend, sign-extended to 64 bits.
+      if (w == 2) {
+        a.emit(ax::Inst::kIdMovzx, ax::eax, guest(env, x86::kEax, 2));
+        a.emit(ax::Inst::kIdMovzx, ax::edx, guest(env, x86::kEdx, 2));
+        a.shl(ax::edx, 16);
+        a.or_(ax::eax, ax::edx);
+        a.movsxd(ax::rax, ax::eax);
+      } else {
+        emit_get(env, ax::eax, x86::kEax, 4);
+        emit_get(env, ax::edx, x86::kEdx, 4);
+        a.shl(ax::rdx, 32);
+        a.or_(ax::rax, ax::rdx);
+      }
+      a.cqo();
+      a.movsxd(ax::rcx, ax::ecx);
+      a.idiv(ax::rcx);
+      if (w == 2) a.movsx(ax::r8, ax::ax);
+      else a.movsxd(ax::r8, ax::eax);
+      a.cmp(ax::r8, ax::rax);
+    }
+    a.jne(slow);  // the quotient does not fit: #DE (or the r/m8 quirk)
+  }
+  // Quotient in eax, remainder in edx.
+  if (w == 1) {
+    a.mov(ax::ah, ax::dl);
+    emit_put(env, x86::kEax, 2, ax::ax);
+  } else {
+    emit_put(env, x86::kEax, w, scratch(w));
+    emit_put(env, x86::kEdx, w, w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx));
+  }
+  ++env.pending;
+}
+
+template <bool sign>
+void emit_div(EmitEnv& env, const BlockInsn& bi) {
+  if (!mul_inlines(bi.insn)) {
+    emit_call_handler(env, bi);
+    return;
+  }
+  emit_divide(env, bi, sign);
+}
+
 }  // namespace
 
 void register_mul(JitTable& t) {
   t.set(Mnemonic::kImul, emit_imul, imul_inlines);
   t.set(Mnemonic::kMul, emit_mul, mul_inlines);
+  t.set(Mnemonic::kDiv, emit_div<false>, nullptr);  // nullptr: may fault (#DE), every flag live before it
+  t.set(Mnemonic::kIdiv, emit_div<true>, nullptr);
 }
 
 }  // namespace tx86::jit
