@@ -1,5 +1,5 @@
-// Inline emitters for the integer ALU (SDM Vol. 2: ADD, SUB, AND, OR, XOR,
-// CMP, TEST, INC, DEC, NOT, NEG) on registers and memory (emit_memory.h),
+// Inline emitters for the integer ALU (SDM Vol. 2: ADD, ADC, SUB, SBB, AND,
+// OR, XOR, CMP, TEST, INC, DEC, NOT, NEG) on registers and memory (emit_memory.h),
 // with a register, immediate or memory source. The host instruction of the
 // same name and width computes the same result and the same CF, PF, ZF, SF
 // and OF (PF from the low byte on both); AF too for the arithmetic ones. For
@@ -7,7 +7,9 @@
 // (core/semantics/alu.h), so it is cleared here. INC and DEC keep CF. Flags
 // are captured with PUSHFQ only when some of them are live after the
 // instruction (EmitEnv::flags_live_after), and written to the guest EFLAGS
-// only after the store, so that a faulting store changes nothing.
+// only after the store, so that a faulting store changes nothing. ADC and
+// SBB take the guest CF into the host's (BT of its bit) right before the
+// host instruction.
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
@@ -45,6 +47,8 @@ asmjit::x86::Inst::Id host_inst(Mnemonic m) {
     case Mnemonic::kNot: return ax::Inst::kIdNot;  // no flags (flags_written is 0)
     case Mnemonic::kNeg: return ax::Inst::kIdNeg;  // 0 - r: CF = (r != 0), the rest as SUB
     case Mnemonic::kAdd: return ax::Inst::kIdAdd;
+    case Mnemonic::kAdc: return ax::Inst::kIdAdc;
+    case Mnemonic::kSbb: return ax::Inst::kIdSbb;
     case Mnemonic::kSub: return ax::Inst::kIdSub;
     case Mnemonic::kCmp: return ax::Inst::kIdCmp;
     case Mnemonic::kAnd: return ax::Inst::kIdAnd;
@@ -79,6 +83,10 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   const bool writes_back = i.mnemonic != Mnemonic::kCmp && i.mnemonic != Mnemonic::kTest;
   const uint32_t written = begin_flags(env, i, dst_mem && writes_back);
   const bool live = written != 0;
+  const bool carry_in = i.mnemonic == Mnemonic::kAdc || i.mnemonic == Mnemonic::kSbb;
+  // Where the guest CF is (pending host flags or EFLAGS): the loads below
+  // keep r13 and r15 (callee-saved).
+  const asmjit::Operand cf = carry_in ? env.rc.condition_flags(a, x86::kCF) : asmjit::Operand();
   // The destination: the guest register where it lives, or a memory operand
   // loaded into eax (and stored back after the flags are taken).
   asmjit::Operand dst;
@@ -107,6 +115,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
       src = scratch2(w);
     }
   }
+  if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
   if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
   else a.emit(host_inst(i.mnemonic), dst, src);
   if (live) emit_capture_flags(env);
@@ -128,8 +137,9 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
 }  // namespace
 
 void register_alu(JitTable& t) {
-  for (Mnemonic m : {Mnemonic::kAdd, Mnemonic::kSub, Mnemonic::kCmp, Mnemonic::kAnd, Mnemonic::kOr, Mnemonic::kXor,
-                     Mnemonic::kTest, Mnemonic::kInc, Mnemonic::kDec, Mnemonic::kNot, Mnemonic::kNeg})
+  for (Mnemonic m : {Mnemonic::kAdd, Mnemonic::kAdc, Mnemonic::kSub, Mnemonic::kSbb, Mnemonic::kCmp, Mnemonic::kAnd,
+                     Mnemonic::kOr, Mnemonic::kXor, Mnemonic::kTest, Mnemonic::kInc, Mnemonic::kDec, Mnemonic::kNot,
+                     Mnemonic::kNeg})
     t.set(m, emit_alu, alu_inlines);
 }
 

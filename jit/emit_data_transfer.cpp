@@ -1,5 +1,5 @@
 // Inline emitters for data transfer (SDM Vol. 2: MOV, MOVZX, MOVSX, LEA,
-// XCHG, CBW/CWDE, CWD/CDQ, BSWAP) between general registers, immediates
+// XCHG, CBW/CWDE, CWD/CDQ, BSWAP, NOP) between general registers, immediates
 // and memory (emit_memory.h, including the moffs forms of MOV). None touches the flags. Segment,
 // control and debug register forms call the interpreter handler. XCHG with
 // memory stores first and writes the register after, as the interpreter
@@ -195,6 +195,11 @@ void emit_bswap(EmitEnv& env, const BlockInsn& bi) {
   ++env.pending;
 }
 
+// NOP (90, and 0F 1F /0 whose operand is never accessed): nothing but the
+// count, as core/interp/misc.cpp.
+bool nop_inlines(const x86::Insn&) { return true; }
+void emit_nop(EmitEnv& env, const BlockInsn&) { ++env.pending; }
+
 }  // namespace
 
 void register_data_transfer(JitTable& t) {
@@ -206,6 +211,7 @@ void register_data_transfer(JitTable& t) {
   t.set(Mnemonic::kCbw, emit_convert, convert_inlines);
   t.set(Mnemonic::kCwd, emit_convert, convert_inlines);
   t.set(Mnemonic::kBswap, emit_bswap, bswap_inlines);
+  t.set(Mnemonic::kNop, emit_nop, nop_inlines);
 }
 
 }  // namespace tx86::jit

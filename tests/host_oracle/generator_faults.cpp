@@ -36,17 +36,24 @@ constexpr Privileged kPrivileged[] = {
 void Families::last_fault() {
   const unsigned kind = rng_.below(12);
   switch (kind) {
-    case 0: {  // DIV/IDIV by a zero register or memory operand: #DE
+    case 0: {  // DIV/IDIV by zero, or by 1 with a high half of 1 (quotient overflow): #DE
       const unsigned w = pick_width();
+      const uint32_t divisor = rng_.chance(50) ? 0 : 1;
       RmOperand rm;
+      const RegMask avoid = divisor ? static_cast<RegMask>(bit(kEax) | bit(kEdx)) : RegMask{0};
       if (rng_.chance(40)) {
-        rm = b_.memory_operand(w, true);
-        b_.mov_mem_imm(w, rm, 0);
+        rm = b_.memory_operand(w, true, avoid);
+        b_.mov_mem_imm(w, rm, divisor);
       } else {
-        rm.reg = b_.pick_reg(w, true);
-        if (w == 1) b_.mov_reg8_imm(rm.reg, 0);
-        else if (w == 2) b_.mov_reg16_imm(rm.reg, 0);
-        else b_.mov_reg32_imm(rm.reg, 0);
+        rm.reg = b_.pick_reg(w, true, avoid);
+        if (w == 1) b_.mov_reg8_imm(rm.reg, static_cast<uint8_t>(divisor));
+        else if (w == 2) b_.mov_reg16_imm(rm.reg, static_cast<uint16_t>(divisor));
+        else b_.mov_reg32_imm(rm.reg, divisor);
+      }
+      if (divisor != 0) {  // AH, DX or EDX := 1: the quotient does not fit (SDM Vol. 2, DIV/IDIV)
+        if (w == 1) b_.mov_reg8_imm(4, 1);
+        else if (w == 2) b_.mov_reg16_imm(kEdx, 1);
+        else b_.mov_reg32_imm(kEdx, 1);
       }
       const bool signed_div = rng_.chance(50);
       b_.begin();

@@ -9,8 +9,9 @@
 ; 2. DIV and IDIV of every width on registers (AH too) and memory, with
 ;    divisors and dividends that make #DE (zero, quotient overflow, -2^31 /
 ;    -1) about as often as not; the #DE handler resumes at [resume];
-; 1a. CBW, CWD, CWDE, CDQ, BSWAP of 32 and 16 bits (#UD on the 386: the
-;    handler resumes at [resume]);
+; 1a. ADC and SBB; BT, BTS, BTR, BTC with register and immediate
+;    offsets; CBW, CWD, CWDE, CDQ, NOP, BSWAP of 32 and 16 bits (the long
+;    NOP and BSWAP raise #UD on the 386: the handler resumes at [resume]);
 ; 3. CALL and JMP r/m, 16- and 32-bit, register and memory, the 16-bit ones
 ;    with garbage in the upper half, and targets beyond the CS limit (#GP(0),
 ;    ESP unchanged; the #GP handler resumes at [resume]).
@@ -102,10 +103,55 @@ shift_loop:
   pushfd
   pop eax
   call save
+  ; BT BTS BTR BTC on registers (offset in CX: modulo the width) and on
+  ; memory with an immediate offset; CF from them, the other flags the ADD's
+  call rnd
+  mov edx, eax
+  add esi, eax
+  bts edx, ecx
+  btr dx, cx
+  pushfd
+  pop eax
+  call save
+  call rnd
+  mov [slot], eax
+  mov edx, eax
+  add esi, eax
+  btc dword [slot], 37
+  bt edx, 31
+  bt word [slot], 9
+  btr word [slot], 15
+  pushfd
+  pop eax
+  xor edx, [slot]
+  call save
+  ; ADC and SBB with CF from the ADD before them (pending host flags) or
+  ; from the previous block (EFLAGS), on registers and memory
+  call rnd
+  mov edx, eax
+  mov [slot], eax
+  call rnd
+  add esi, eax
+  adc edx, eax
+  sbb dx, [slot]
+  adc byte [slot], 0x7F
+  sbb [slot+1], dh
+  pushfd
+  pop eax
+  xor edx, [slot]
+  call save
+  call rnd
+  sbb edx, eax
+  adc dl, cl
+  pushfd
+  pop eax
+  call save
   ; CBW CWD CWDE CDQ BSWAP (486+: #UD on the 386, resumed)
   call rnd
   mov edx, eax
   mov word [resume], .no_bswap
+  nop
+  db 0x0F, 0x1F, 0x07        ; nop word [bx] (P6)
   bswap edx
   mov ebx, edx
   db 0x0F, 0xCB              ; bswap bx (16-bit: undefined, the interpreter writes 0)
