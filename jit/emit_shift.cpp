@@ -19,7 +19,11 @@
 //   handler's path out of line (emit_fallback.h). The table's liveness
 //   test does not count the CL forms as inline, so every flag is live
 //   before them (a count of 0 keeps them all).
-// RCL/RCR call the handler.
+// RCL/RCR are inline by 1 only (the usual multi-word shift step): the guest
+// CF goes into the host's (BT of its bit) right before the host RCL/RCR,
+// whose CF and OF are then defined and equal shift.h's (OF = MSB ^ CF of
+// the result for RCL, the two top bits of the result for RCR); other
+// counts call the handler.
 #include "jit/emit_fallback.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
@@ -37,12 +41,13 @@ bool is_shift(Mnemonic m) {
   return m == Mnemonic::kShl || m == Mnemonic::kSal || m == Mnemonic::kShr || m == Mnemonic::kSar;
 }
 bool is_rotate(Mnemonic m) { return m == Mnemonic::kRol || m == Mnemonic::kRor; }
+bool through_carry(Mnemonic m) { return m == Mnemonic::kRcl || m == Mnemonic::kRcr; }
 
 bool destination_ok(const x86::Insn& i) {
   if (i.num_operands != 2 || (i.prefixes & x86::kPrefixLock)) return false;
   const x86::Operand& d = i.ops[0];
   return (d.kind == OperandKind::kReg || d.kind == OperandKind::kMem) && (d.size == 1 || d.size == 2 || d.size == 4) &&
-         (is_shift(i.mnemonic) || is_rotate(i.mnemonic));
+         (is_shift(i.mnemonic) || is_rotate(i.mnemonic) || through_carry(i.mnemonic));
 }
 
 // By an immediate (or 1): inline for the counts above. The table's test.
@@ -50,12 +55,14 @@ bool shift_inlines(const x86::Insn& i) {
   if (!destination_ok(i) || i.ops[1].kind != OperandKind::kImm) return false;
   const unsigned count = i.ops[1].imm & 0x1F;
   if (count == 0) return false;
+  if (through_carry(i.mnemonic)) return count == 1;
   return is_rotate(i.mnemonic) || count < i.ops[0].size * 8u;
 }
 
 // By CL: inline with the run-time tests above.
 bool by_cl(const x86::Insn& i) {
-  return destination_ok(i) && i.ops[1].kind == OperandKind::kReg && i.ops[1].size == 1 && i.ops[1].reg == x86::kEcx;
+  return destination_ok(i) && !through_carry(i.mnemonic) && i.ops[1].kind == OperandKind::kReg &&
+         i.ops[1].size == 1 && i.ops[1].reg == x86::kEcx;
 }
 
 // The host shift or rotate of `r` by `count` (an immediate, or cl).
@@ -67,6 +74,8 @@ void emit_host_shift(ax::Assembler& a, Mnemonic m, const ax::Gp& r, const asmjit
     case Mnemonic::kShl:
     case Mnemonic::kSal: id = ax::Inst::kIdShl; break;
     case Mnemonic::kShr: id = ax::Inst::kIdShr; break;
+    case Mnemonic::kRcl: id = ax::Inst::kIdRcl; break;
+    case Mnemonic::kRcr: id = ax::Inst::kIdRcr; break;
     default: id = ax::Inst::kIdSar; break;
   }
   a.emit(id, r, count);
@@ -124,6 +133,11 @@ uint32_t capture_shift_flags(ax::Assembler& a, Mnemonic m, unsigned bits, uint32
         return written & ~uint32_t(x86::kAF);
       }
       return written & ~uint32_t(x86::kAF) & (count == 1 ? ~0u : ~uint32_t(x86::kOF));
+    case Mnemonic::kRcl:
+    case Mnemonic::kRcr:  // by 1: the host's CF and OF
+      a.pushfq();
+      a.pop(ax::r13);
+      return written;
     default:
       a.pushfq();
       a.pop(ax::r13);
@@ -145,6 +159,11 @@ void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
     emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes
   } else {
     emit_get(env, r, d.reg, w);
+  }
+  if (through_carry(i.mnemonic)) {
+    // Host CF := the guest's (pending host flags or EFLAGS; the load above
+    // keeps r13 and r15).
+    a.emit(ax::Inst::kIdBt, env.rc.condition_flags(a, x86::kCF), asmjit::imm(0));
   }
   emit_host_shift(a, i.mnemonic, r, asmjit::imm(count));
   const uint32_t from_host = written != 0 ? capture_shift_flags(a, i.mnemonic, bits, written, count) : 0;
@@ -221,7 +240,8 @@ void emit_shift(EmitEnv& env, const BlockInsn& bi) {
 }  // namespace
 
 void register_shift(JitTable& t) {
-  for (Mnemonic m : {Mnemonic::kRol, Mnemonic::kRor, Mnemonic::kShl, Mnemonic::kSal, Mnemonic::kShr, Mnemonic::kSar})
+  for (Mnemonic m : {Mnemonic::kRol, Mnemonic::kRor, Mnemonic::kRcl, Mnemonic::kRcr, Mnemonic::kShl, Mnemonic::kSal,
+                     Mnemonic::kShr, Mnemonic::kSar})
     t.set(m, emit_shift, shift_inlines);
 }
 

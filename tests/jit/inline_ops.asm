@@ -6,12 +6,12 @@
 ; 1. shifts and rotates by CL, counts 0..47, 8/16/32-bit, registers (AH's
 ;    byte too, ECX itself) and memory, each right after an ADD whose flags a
 ;    count of 0 must leave visible;
+; 1a. RCL/RCR by 1; ADC and SBB; BT, BTS, BTR, BTC with register and immediate
+;    offsets; CBW, CWD, CWDE, CDQ, NOP, BSWAP of 32 and 16 bits (the long
+;    NOP and BSWAP raise #UD on the 386: the handler resumes at [resume]);
 ; 2. DIV and IDIV of every width on registers (AH too) and memory, with
 ;    divisors and dividends that make #DE (zero, quotient overflow, -2^31 /
 ;    -1) about as often as not; the #DE handler resumes at [resume];
-; 1a. ADC and SBB; BT, BTS, BTR, BTC with register and immediate
-;    offsets; CBW, CWD, CWDE, CDQ, NOP, BSWAP of 32 and 16 bits (the long
-;    NOP and BSWAP raise #UD on the 386: the handler resumes at [resume]);
 ; 3. CALL and JMP r/m, 16- and 32-bit, register and memory, the 16-bit ones
 ;    with garbage in the upper half, and targets beyond the CS limit (#GP(0),
 ;    ESP unchanged; the #GP handler resumes at [resume]).
@@ -121,6 +121,23 @@ shift_loop:
   bt edx, 31
   bt word [slot], 9
   btr word [slot], 15
+  pushfd
+  pop eax
+  xor edx, [slot]
+  call save
+  ; RCL and RCR by 1 (inline) and by 2 (the handler), CF from the ADD
+  call rnd
+  mov edx, eax
+  mov [slot], eax
+  call rnd
+  add esi, eax
+  rcl edx, 1
+  rcr dx, 1
+  rcl byte [slot], 1
+  rcr dword [slot], 1
+  rcl dh, 1
+  db 0xC1, 0xD2, 0x01        ; rcl dx, 1 (the Ib form)
+  rcr word [slot+2], 2
   pushfd
   pop eax
   xor edx, [slot]
