@@ -74,7 +74,9 @@ RegCache RegCache::plan(const Block& b, const JitTable& table) {
       if (o.kind == OperandKind::kReg && o.size == 1 && o.reg >= 4 && o.reg < 8) high_byte |= uint8_t(1u << (o.reg - 4));
     }
     if ((i.flags_read | i.flags_written) & x86::kArithFlags) flags = true;
-    const bool inline_insn = table.inlines(i) || (i.attrs & x86::kAttrBranch);
+    // Instructions with an emitter (some forms may still call the handler,
+    // which writes back and reloads around the call) and branches.
+    const bool inline_insn = table.inlined(i.mnemonic) || (i.attrs & x86::kAttrBranch);
     if (!inline_insn) continue;
     const int w = weight[k];
     for (int n = 0; n < i.num_operands; ++n) {
@@ -94,7 +96,9 @@ RegCache RegCache::plan(const Block& b, const JitTable& table) {
       case Mnemonic::kLoope:
       case Mnemonic::kLoopne:
       case Mnemonic::kJcxz: uses[x86::kEcx] += w; break;
-      case Mnemonic::kMul: uses[x86::kEax] += 2 * w; uses[x86::kEdx] += w; break;
+      case Mnemonic::kMul:
+      case Mnemonic::kDiv:
+      case Mnemonic::kIdiv: uses[x86::kEax] += 2 * w; uses[x86::kEdx] += w; break;
       default: break;
     }
   }
