@@ -74,13 +74,7 @@ void emit_bit(EmitEnv& env, const BlockInsn& bi) {
     a.pop(ax::r13);
   }
   if (writes) {
-    if (mem) {
-      a.mov(ax::ecx, ax::eax);
-      emit_effective_address(env, i, ax::edx);
-      emit_store(env, bi, i.mem.seg, w);
-    } else {
-      emit_put(env, d.reg, w, r);
-    }
+    emit_write_dest(env, bi, r);
   }
   if (cf) emit_merge_flags(env, x86::kCF, x86::kCF);
   ++env.pending;

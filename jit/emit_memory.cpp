@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 
 #include "core/interp/exec_context.h"
 #include "jit/emit_util.h"
@@ -186,7 +187,6 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
     }
     if (stop != nullptr && stop->check) {
       // The stop test of the instruction, which ends with this store.
-      Label stopped = a.newLabel();
       a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
       a.je(done);
       stop->rc.emit_flush(a);
@@ -265,6 +265,19 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   stop->end = a.offset();
   env.last_store = stop;
   emit_slow(env, bi, seg, w, Kind::kStore, slow, done, stop);
+}
+
+void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const ax::Gp& r) {
+  const x86::Insn& i = bi.insn;
+  const x86::Operand& d = i.ops[0];
+  if (d.kind == x86::OperandKind::kMem) {
+    if (r.id() != ax::Gp::kIdAx) throw std::logic_error("jit: emit_write_dest stores from eax only");
+    env.a.mov(ax::ecx, ax::eax);
+    emit_effective_address(env, i, ax::edx);
+    emit_store(env, bi, i.mem.seg, d.size);
+  } else {
+    emit_put(env, d.reg, d.size, r);
+  }
 }
 
 const uint64_t* memory_generation_address(const core::PhysicalMemory& m) { return m.generation_address(); }

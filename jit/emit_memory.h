@@ -45,6 +45,10 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
 // Stores the low `w` bytes of ecx at seg:edx.
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
 
+// The instruction's destination (its first operand) := `r` (al/ax/eax):
+// a store through its memory operand, or the guest register.
+void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const asmjit::x86::Gp& r);
+
 // After an instruction that stored (env.pending already counts it): if the
 // store rewrote translated code of this block, stop the block here, as the
 // handler thunk does.

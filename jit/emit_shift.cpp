@@ -167,13 +167,7 @@ void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
   }
   emit_host_shift(a, i.mnemonic, r, asmjit::imm(count));
   const uint32_t from_host = written != 0 ? capture_shift_flags(a, i.mnemonic, bits, written, count) : 0;
-  if (mem) {
-    a.mov(ax::ecx, ax::eax);
-    emit_effective_address(env, i, ax::edx);
-    emit_store(env, bi, i.mem.seg, w);
-  } else {
-    emit_put(env, d.reg, w, r);
-  }
+  emit_write_dest(env, bi, r);
   if (written != 0) emit_merge_flags(env, written, from_host);
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
@@ -215,13 +209,7 @@ void emit_shift_cl(EmitEnv& env, const BlockInsn& bi) {
   }
   emit_host_shift(a, i.mnemonic, r, ax::cl);
   const uint32_t from_host = written != 0 ? capture_shift_flags(a, i.mnemonic, bits, written, 0) : 0;
-  if (mem) {
-    a.mov(ax::ecx, ax::eax);
-    emit_effective_address(env, i, ax::edx);
-    emit_store(env, bi, i.mem.seg, w);
-  } else {
-    emit_put(env, d.reg, w, r);
-  }
+  emit_write_dest(env, bi, r);
   if (written != 0) {
     emit_merge_flags(env, written, from_host);
     env.rc.materialize_flags(a);
