@@ -1,9 +1,13 @@
 // Inline emitters for near branches (SDM Vol. 2: Jcc, JMP, JCXZ/JECXZ,
-// LOOP/LOOPE/LOOPNE, CALL, RET). They end their block. Jcc, JMP rel, JCXZ
-// and LOOPcc are inline: the condition is computed from the guest EFLAGS
-// with integer tests (POPFQ would be slower), EIP, ECX and the clock are set
-// inline, and both outcomes leave through direct chain exits (emit_chain.h:
-// slot 0 the target, slot 1 the fall-through). A target beyond the CS limit
+// LOOP/LOOPE/LOOPNE, CALL, RET). They end their block, except a Jcc with a
+// relative target, after which the block goes on (block_builder.cpp). Jcc,
+// JMP rel, JCXZ and LOOPcc are inline: the condition is computed from the
+// guest EFLAGS with integer tests (POPFQ would be slower) or, right after
+// the ALU instruction that set them, is the host's own Jcc; EIP, ECX and
+// the clock are set inline, and each outcome leaves through a direct chain
+// exit (emit_chain.h: slot 0 the target, slot 1 the fall-through, then one
+// per Jcc inside the block) or jumps to an instruction of the same block
+// (emit_join.h: forward joins and loops). A target beyond the CS limit
 // raises #GP(0) exactly as the interpreter does, by calling its handler on
 // that path (state untouched: LOOP's count is written only on the other
 // paths). CALL rel and RET are inline too (stack accesses through
