@@ -157,5 +157,13 @@ struct Block {
   std::unique_ptr<ChainSlot[]> exits;
   size_t exit_count = 0;
 };
+// The index of the block's instruction that starts at `eip`, or b.count if
+// none does (instructions lie in EIP order: a block never wraps).
+inline size_t insn_index(const Block& b, uint32_t eip) {
+  for (size_t k = 0; k < b.count; ++k)
+    if (b.insns[k].eip == eip) return k;
+  return b.count;
+}
+
 
 }  // namespace tx86::jit

@@ -46,13 +46,6 @@ bool may_store(const x86::Insn& i) {
 // (after the return address and six pushes the stack is 16-byte aligned).
 constexpr int kSpill = 8;
 
-// The index of the block's instruction at `eip`, or b.count if none starts
-// there (instructions lie in EIP order: a block never wraps).
-size_t index_at(const Block& b, uint32_t eip) {
-  for (size_t k = 0; k < b.count; ++k)
-    if (b.insns[k].eip == eip) return k;
-  return b.count;
-}
 // The join points of a block (EmitEnv::JoinPoint, emit_join.h): every
 // instruction a relative jump of the block (not CALL) reaches, a loop head
 // if some jump reaches it from itself or further on.
@@ -61,7 +54,7 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a) {
   for (size_t k = 0; k < b.count; ++k) {
     const x86::Insn& i = b.insns[k].insn;
     if (!rel_branch(i) || i.mnemonic == x86::Mnemonic::kCall) continue;
-    const size_t t = index_at(b, rel_target(b.insns[k]));
+    const size_t t = insn_index(b, rel_target(b.insns[k]));
     if (t == b.count) continue;
     if (!joins[t].label.isValid()) joins[t].label = a.newLabel();
     if (t <= k) joins[t].loop = true;
@@ -71,7 +64,7 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a) {
 // Whether the conditional branch at index k goes to a join point further on
 // in its block (emit_join_edge) rather than through an exit of its own.
 bool joins_forward(const Block& b, size_t k) {
-  const size_t t = index_at(b, rel_target(b.insns[k]));
+  const size_t t = insn_index(b, rel_target(b.insns[k]));
   return t != b.count && t > k;
 }
 // The straight-line code reaches join point `j`: the clock and the flags
@@ -215,7 +208,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
 
 EmitEnv::JoinPoint* EmitEnv::join_at(uint32_t eip) const {
   if (joins == nullptr) return nullptr;
-  const size_t t = index_at(block, eip);
+  const size_t t = insn_index(block, eip);
   return t != block.count && (*joins)[t].label.isValid() ? &(*joins)[t] : nullptr;
 }
 

@@ -55,10 +55,7 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
 }  // namespace
 
 bool target_in_block(const EmitEnv& env, uint32_t target) {
-  const Block& b = env.block;
-  for (size_t k = 0; k < b.count; ++k)
-    if (b.insns[k].eip == target) return true;
-  return false;
+  return insn_index(env.block, target) != env.block.count;
 }
 
 void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending) {

@@ -50,12 +50,9 @@ std::vector<int> use_weights(const Block& b) {
   std::vector<int> weight(b.count, 1);
   for (size_t k = 0; k < b.count; ++k) {
     if (!rel_branch(b.insns[k].insn)) continue;
-    const uint32_t target = rel_target(b.insns[k]);
-    for (size_t t = 0; t <= k; ++t) {
-      if (b.insns[t].eip != target) continue;
-      for (size_t j = t; j <= k; ++j) weight[j] = std::min(weight[j] * 8, 512);
-      break;
-    }
+    const size_t t = insn_index(b, rel_target(b.insns[k]));
+    if (t > k) continue;  // forward, or not in the block
+    for (size_t j = t; j <= k; ++j) weight[j] = std::min(weight[j] * 8, 512);
   }
   return weight;
 }
