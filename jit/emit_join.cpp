@@ -18,11 +18,16 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 
 // Back to loop head `head` at `target`: the pending instructions retire (one
 // load and store of the counter, whose new value the deadline test reuses),
-// then the epoch and deadline tests of a link; if either fails, EIP is set
-// and the block returns to the dispatcher through `slot` as a missed link
-// would (which then links the slot, and the epoch test passes next time).
+// then the deadline test; if it fails, EIP is set and the block returns to
+// the dispatcher through `slot` as a missed link would. No epoch test: the
+// loop stays in this block, whose code is valid while it runs (an
+// invalidation of it stops it at once, emit_stop_check), under the mode,
+// mapping and CS it was entered with (whatever could change those ends its
+// block), and anything else that kills links (a memory map change seen
+// after a call out) drops the deadline to 0 as well (ChainState::kill_links).
 // The registers stay in host registers; the flags are brought to the loop
 // head's form (RegCache::full_pending_flags: nothing to do after a CMP).
+// Loop iterations are not counted as block runs.
 void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
@@ -35,16 +40,12 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
     a.mov(ax::qword_ptr(ax::rax), ax::rcx);
   }
   env.pending = 0;
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
-  a.mov(ax::rdx, chain_field(offsetof(ChainState, epoch)));
-  a.cmp(ax::rdx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, epoch)));
-  a.jne(miss);
   a.add(ax::rcx, static_cast<int32_t>(env.block.count));
   a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
   a.ja(miss);
-  a.inc(chain_field(offsetof(ChainState, direct_runs)));
   a.jmp(head);
   a.bind(miss);
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), target);
   at.emit_flush(a);
   a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);

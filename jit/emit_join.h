@@ -7,11 +7,11 @@
 //     the taken side jumps there out of line (emit_join_edge);
 //   - a loop head, reached by a branch from itself or further on: the
 //     branch jumps back (emit_branch_exit) after the clock is brought up to
-//     date and under the same two conditions as any chain link (the link
-//     epoch, so that nothing a link depends on changed, and the deadline, so
-//     that interrupts and events still come at the interpreter's boundaries;
-//     emit_chain.h). The deadline test charges the whole block, which covers
-//     any path through it.
+//     date and if the deadline allows, as for any chain link (emit_chain.h),
+//     so that interrupts and events still come at the interpreter's
+//     boundaries. The deadline test charges the whole block, which covers
+//     any path through it. Whatever kills links also drops the deadline
+//     (ChainState::kill_links), so the loop needs no epoch test.
 // The straight-line code reaching a join point puts the state in the form
 // every jump to it brings: the clock's count of instructions not yet
 // retired as at the join; at a forward join, flags pending only where every

@@ -10,30 +10,9 @@
 #include "core/clock.h"
 #include "core/interp/exec_context.h"
 #include "jit/block.h"
+#include "jit/chain_state.h"
 
 namespace tx86::jit {
-
-// What chain stubs read and write (jit/emit_chain.h). First member of
-// JitContext, so that generated code addresses it at rbx + offsetof(ChainState, x)
-// (JitContext itself is not standard-layout; JitEngine checks the offset).
-struct ChainState {
-  // Links are valid while made in this epoch. Bumped (every link and
-  // lookup entry dies at once) by the translation cache on invalidation and
-  // flush and by the engine whenever the mapping, CS, the mode or the
-  // memory map may have changed.
-  uint64_t epoch = 1;
-  // A block may be entered through a link only if retired + its count <=
-  // deadline (the next scheduler event or the budget: the interpreter's
-  // boundaries). 0 while chaining is off (lockstep compares single blocks).
-  uint64_t deadline = 0;
-  // Set by a direct exit's stub when its link was missing or stale, for the
-  // dispatcher to patch.
-  ChainSlot* missed = nullptr;
-  // The block to run next after an exit with kExitChain.
-  BlockFn next = nullptr;
-  uint64_t direct_runs = 0;    // blocks entered through a patched link
-  uint64_t indirect_runs = 0;  // blocks entered through the lookup table
-};
 
 // The lookup table for exits whose target is known only at run time (RET,
 // JMP/CALL r/m, handler-ended blocks): direct-mapped by linear EIP.
@@ -117,7 +96,7 @@ inline bool check_memory_map(JitContext* c) {
   const uint64_t g = c->exec.machine.memory().generation();
   if (g != c->memory_generation) [[unlikely]] {
     c->memory_generation = g;
-    ++c->chain.epoch;
+    c->chain.kill_links();
     c->exec.cpu.flush_tlb();
     return true;
   }

@@ -178,7 +178,7 @@ JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
   // Generated code addresses ChainState at rbx + 0 (emit_chain.cpp).
   if (reinterpret_cast<const char*>(&ctx_.chain) != reinterpret_cast<const char*>(&ctx_))
     throw std::logic_error("jit: ChainState is not at the start of JitContext");
-  cache_.watch(&ctx_.current, &ctx_.stop, &ctx_.chain.epoch);
+  cache_.watch(&ctx_.current, &ctx_.stop, &ctx_.chain);
   cache_.count_with(retired_counter_);
   chaining_ = !options_.lockstep;
   if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
@@ -234,7 +234,7 @@ void JitEngine::check_links() {
   cache_changes_ = changes;
   if (kill) {
     linked_regions_.reset();
-    ++ctx_.chain.epoch;
+    ctx_.chain.kill_links();
   }
 }
 
@@ -307,7 +307,7 @@ Block* JitEngine::successor() {
   const uint64_t changes = cache_.stats().invalidations + cache_.stats().flushes;
   if (changes != cache_changes_ || epoch != ctx_.chain.epoch) {
     cache_changes_ = changes;
-    ++ctx_.chain.epoch;
+    ctx_.chain.kill_links();
     return n;
   }
   if (!chaining_ || slot == nullptr) return n;  // lookup_or_translate filled the lookup table
@@ -326,10 +326,11 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   core::CpuState& s = machine_.cpu().s;
   core::Clock& clock = machine_.clock();
   core::PhysicalMemory& mem = machine_.memory();
-  // Chained entries (emit_chain.h) check the same deadline.
-  ctx_.chain.deadline = chaining_ ? deadline : 0;
   ctx_.run_deadline = deadline;
   for (;;) {
+    // Chained entries (emit_chain.h) and loops inside a block (emit_join.h)
+    // check the same deadline; kill_links() since the last block dropped it.
+    ctx_.chain.deadline = chaining_ ? deadline : 0;
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();
     s.interrupt_shadow = false;

@@ -44,7 +44,7 @@ void TranslationCache::flush() {
       graveyard_.push_back(std::move(o));
     }
   by_page_.clear();
-  if (link_epoch_ != nullptr) ++*link_epoch_;
+  if (chain_ != nullptr) chain_->kill_links();
   if (running_ != nullptr && *running_ != nullptr && stop_flag_ != nullptr) *stop_flag_ = true;
 }
 
@@ -71,7 +71,7 @@ void TranslationCache::invalidate_range(uint32_t first, uint32_t last) {
       ++stats_.invalidations;
       auto m = map_.find(b->key);
       if (m != map_.end() && m->second == b) map_.erase(m);
-      if (link_epoch_ != nullptr) ++*link_epoch_;
+      if (chain_ != nullptr) chain_->kill_links();
       if (running_ != nullptr && b == *running_ && stop_flag_ != nullptr) *stop_flag_ = true;
       graveyard_.push_back(std::move(blocks[k]));
       blocks[k] = std::move(blocks.back());

@@ -32,6 +32,7 @@
 
 #include "core/memory.h"
 #include "jit/block.h"
+#include "jit/chain_state.h"
 
 namespace tx86::jit {
 
@@ -84,13 +85,13 @@ class TranslationCache : public core::CodeWriteListener {
   size_t capacity() const { return capacity_; }
 
   // Where the engine keeps the block now running (chained blocks change it
-  // without the engine; its invalidation sets *stop_flag) and the link
-  // epoch, bumped by every invalidation and flush so that no link or lookup
-  // entry can lead to a dropped block.
-  void watch(const Block* const* running, bool* stop_flag, uint64_t* link_epoch) {
+  // without the engine; its invalidation sets *stop_flag) and the chaining
+  // state, whose links every invalidation and flush kills so that no link
+  // or lookup entry can lead to a dropped block.
+  void watch(const Block* const* running, bool* stop_flag, ChainState* chain) {
     running_ = running;
     stop_flag_ = stop_flag;
-    link_epoch_ = link_epoch;
+    chain_ = chain;
   }
   // The retired-instruction counter that times hot pages (none: never hot).
   void count_with(const uint64_t* retired) { retired_ = retired; }
@@ -125,7 +126,7 @@ class TranslationCache : public core::CodeWriteListener {
   size_t code_bytes_ = 0;
   const Block* const* running_ = nullptr;
   bool* stop_flag_ = nullptr;
-  uint64_t* link_epoch_ = nullptr;
+  ChainState* chain_ = nullptr;
   const uint64_t* retired_ = nullptr;
   std::unordered_map<uint32_t, HotPage> hot_;  // pages with invalidations (kept across flushes)
   CacheStats stats_;
