@@ -149,8 +149,8 @@ int ring3_oracle_main(int argc, char** argv, const char* program, const std::vec
     std::printf("%s", describe().c_str());
     return mismatches == 0 && done == count ? 0 : 1;
   } catch (const std::exception& e) {
+    // No describe(): the runner, and the engine it describes, are gone.
     std::fprintf(stderr, "%s: %s\n", program, e.what());
-    std::printf("%s", describe().c_str());
     return 2;
   }
 }
