@@ -219,14 +219,14 @@ void emit_effective_address(EmitEnv& env, const x86::Insn& i, const ax::Gp& dst)
   const x86::MemRef& m = i.mem;
   const bool has_base = m.base != x86::kNoReg, has_index = m.index != x86::kNoReg;
   // Base and index as host registers: the cached ones where they are, the
-  // others loaded into dst and r11.
+  // others loaded into dst and r10.
   const auto reg = [&](unsigned r, const ax::Gp& tmp) {
     if (env.rc.cached(r)) return env.rc.host(r, 4);
     a.mov(tmp, guest(env, r, 4).as<ax::Mem>());
     return tmp;
   };
   if (has_base && has_index) {
-    const ax::Gp base = reg(m.base, dst), index = reg(m.index, ax::r11d);
+    const ax::Gp base = reg(m.base, dst), index = reg(m.index, ax::r10d);
     a.lea(dst, ax::dword_ptr(base.r64(), index.r64(), m.scale, m.disp));
   } else if (has_base) {
     const ax::Gp base = reg(m.base, dst);

@@ -35,7 +35,7 @@ const uint64_t* memory_generation_address(const core::PhysicalMemory& m);
 bool accesses_memory(const x86::Insn& i);
 
 // dst := the effective address of the instruction's memory operand (32-bit,
-// wrapped to 16 bits for 16-bit addressing). Uses r11 besides dst.
+// wrapped to 16 bits for 16-bit addressing). Uses r10 besides dst.
 void emit_effective_address(EmitEnv& env, const x86::Insn& i, const asmjit::x86::Gp& dst);
 
 // eax := the `w`-byte value at seg:edx. `for_write`: the destination read of

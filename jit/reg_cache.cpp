@@ -17,14 +17,16 @@ using x86::OperandKind;
 
 namespace {
 
-// The host registers guest registers may live in: not rax-rdx and r8-r11
+// The host registers guest registers may live in: not rax-rdx and r8-r10
 // (the emitters' scratch), rbx and r12 (context and CpuState), r13 (flags
-// scratch) or r15 (EFLAGS). rbp and r14 survive calls; rsi and rdi are
+// scratch) or r15 (EFLAGS). rbp and r14 survive calls; rsi, rdi and r11 are
 // reloaded after a slow path.
-constexpr ax::Gp::Id kPool[] = {ax::Gp::kIdBp, ax::Gp::kIdR14, ax::Gp::kIdSi, ax::Gp::kIdDi};
+constexpr ax::Gp::Id kPool[] = {ax::Gp::kIdBp, ax::Gp::kIdR14, ax::Gp::kIdSi, ax::Gp::kIdDi, ax::Gp::kIdR11};
 constexpr size_t kPoolSize = sizeof kPool / sizeof kPool[0];
 
-bool caller_saved(ax::Gp::Id id) { return id == ax::Gp::kIdSi || id == ax::Gp::kIdDi; }
+bool caller_saved(ax::Gp::Id id) {
+  return id == ax::Gp::kIdSi || id == ax::Gp::kIdDi || id == ax::Gp::kIdR11;
+}
 
 int32_t gpr_offset(unsigned r) { return static_cast<int32_t>(offsetof(core::CpuState, gpr) + 4 * r); }
 
