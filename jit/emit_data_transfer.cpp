@@ -20,6 +20,10 @@ using x86::OperandKind;
 namespace {
 
 bool width_ok(unsigned w) { return w == 1 || w == 2 || w == 4; }
+
+// Whether guest register `r` at width `w` is a host register (not the
+// CpuState: uncached, or AH..BH).
+bool in_host(const EmitEnv& env, unsigned r, unsigned w) { return guest(env, r, w).isReg(); }
 bool gpr_or_mem(const x86::Operand& o) { return o.kind == OperandKind::kReg || o.kind == OperandKind::kMem; }
 
 bool mov_inlines(const x86::Insn& i) {
@@ -46,8 +50,12 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
     if (s.kind == OperandKind::kImm) {
       emit_put(env, d.reg, w, asmjit::imm(s.imm & width_mask(w)));
     } else if (s.kind == OperandKind::kReg) {
-      emit_get(env, scratch(w), s.reg, w);
-      emit_put(env, d.reg, w, scratch(w));
+      if (in_host(env, d.reg, w) || in_host(env, s.reg, w)) {
+        emit_put(env, d.reg, w, guest(env, s.reg, w));  // one MOV
+      } else {
+        emit_get(env, scratch(w), s.reg, w);
+        emit_put(env, d.reg, w, scratch(w));
+      }
     } else {
       emit_effective_address(env, i, ax::edx);
       emit_load(env, bi, i.mem.seg, w);
@@ -86,6 +94,12 @@ void emit_extend(EmitEnv& env, const BlockInsn& bi) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, s.size);
     if (sign) a.movsx(ax::eax, scratch(s.size));
+  } else if (in_host(env, d.reg, d.size)) {
+    // Straight into the destination's host register.
+    a.emit(sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx, guest(env, d.reg, d.size), guest(env, s.reg, s.size));
+    env.rc.written(d.reg);
+    ++env.pending;
+    return;
   } else {
     a.emit(sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx, ax::eax, guest(env, s.reg, s.size));
   }
@@ -104,8 +118,18 @@ void emit_lea(EmitEnv& env, const BlockInsn& bi) {
     emit_call_handler(env, bi);
     return;
   }
-  emit_effective_address(env, i, ax::eax);
-  emit_put(env, i.ops[0].reg, i.ops[0].size, scratch(i.ops[0].size));
+  const unsigned d = i.ops[0].reg, w = i.ops[0].size;
+  // A 32-bit destination in a host register takes the address itself,
+  // unless an uncached base would be loaded into it before the index (the
+  // destination's guest register) is read.
+  const unsigned base = i.mem.base;
+  if (w == 4 && env.rc.cached(d) && (base == x86::kNoReg || env.rc.cached(base))) {
+    emit_effective_address(env, i, env.rc.host(d, 4));
+    env.rc.written(d);
+  } else {
+    emit_effective_address(env, i, ax::eax);
+    emit_put(env, d, w, scratch(w));
+  }
   ++env.pending;
 }
 
