@@ -18,16 +18,11 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 constexpr int32_t kCurrentOff = static_cast<int32_t>(offsetof(JitContext, current));
 constexpr int32_t kIndirectOff = static_cast<int32_t>(offsetof(JitContext, indirect));
-constexpr int32_t kBlockEipOff = static_cast<int32_t>(offsetof(Block, key) + offsetof(BlockKey, eip));
 #pragma GCC diagnostic pop
 constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
 constexpr int32_t kCsBaseOff = static_cast<int32_t>(offsetof(core::CpuState, seg) +
                                                     x86::kCs * sizeof(core::SegmentCache) +
                                                     offsetof(core::SegmentCache, base));
-constexpr int32_t kCsLimitOff = static_cast<int32_t>(offsetof(core::CpuState, seg) +
-                                                     x86::kCs * sizeof(core::SegmentCache) +
-                                                     offsetof(core::SegmentCache, limit));
-
 // JitContext::current := rcx (a Block*); on to its body.
 void emit_enter_block(ax::Assembler& a) {
   a.mov(ax::qword_ptr(ax::rbx, kCurrentOff), ax::rcx);
@@ -65,11 +60,15 @@ void emit_indirect_exit(EmitEnv& env) {
   ax::Assembler& a = env.a;
   env.rc.emit_flush(a);
   // chain_lookup's test inline: the entry of linear EIP (CS.base + EIP),
-  // made in this epoch, for this block's mode, whose block starts at EIP,
-  // ends within the CS limit and fits before the deadline. The mode is this
-  // block's key mode, a constant: an instruction that changes any mode bit
-  // ends its block and is never followed by this exit (RET, JMP/CALL r/m
-  // are near transfers). A miss asks chain_lookup, which computes the mode.
+  // made in this epoch, for this block's mode, whose block fits before the
+  // deadline. The mode is this block's key mode, a constant: an
+  // instruction that changes any mode bit ends its block and is never
+  // followed by this exit (RET, JMP/CALL r/m are near transfers). CS base
+  // and limit are part of what the epoch's links were made under
+  // (LinkSignature), so an entry of this epoch was made under the same
+  // ones: its block starts at EIP (same linear address, same base) and the
+  // dispatcher fills entries only for blocks that end within the limit
+  // (JitEngine::lookup_or_translate). A miss asks chain_lookup.
   static_assert(sizeof(IndirectEntry) == 24, "the index is scaled by 3 * 8 below");
   asmjit::Label miss = a.newLabel();
   a.mov(ax::eax, ax::dword_ptr(ax::r12, kEipOff));
@@ -89,11 +88,6 @@ void emit_indirect_exit(EmitEnv& env) {
   a.cmp(ax::rdx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, epoch)));
   a.jne(miss);
   a.mov(ax::rcx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, block)));
-  a.cmp(ax::eax, ax::dword_ptr(ax::rcx, kBlockEipOff));
-  a.jne(miss);
-  a.mov(ax::edx, ax::dword_ptr(ax::r12, kCsLimitOff));
-  a.cmp(ax::dword_ptr(ax::rcx, offsetof(Block, last_eip)), ax::edx);
-  a.ja(miss);
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
   a.mov(ax::rax, ax::qword_ptr(ax::rax));
   a.add(ax::rax, ax::qword_ptr(ax::rcx, offsetof(Block, count)));

@@ -287,8 +287,10 @@ Block* JitEngine::lookup_or_translate() {
     if (in_step) ctx_.memory_generation = mem.generation();
     if (dump_) dump_->write(*b);
   }
-  // A flush above bumped the epoch: the caller sorts that out first.
-  if (epoch == ctx_.chain.epoch) {
+  // A flush above bumped the epoch: the caller sorts that out first. Only
+  // blocks within the CS limit get an entry: generated code trusts that
+  // (emit_indirect_exit).
+  if (epoch == ctx_.chain.epoch && b->last_eip <= cs.limit) {
     e = IndirectEntry{linear, mode, epoch, b};
     ++stats_.lookup_fills;
     linked_regions_.set(linear >> 22);
