@@ -114,15 +114,16 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
   // which never sits in the first byte's TLB entry, so the wrap takes the
   // slow path and its #GP), else base + offset after the limit test
   // (offset + w - 1 <= limit, without wrapping).
+  // rax is free: an access clobbers it (emit_memory.h).
   ax::Gp linear = ax::edx;
   if (cls != SegClass::kFlat) {
-    a.lea(ax::r8, ax::qword_ptr(ax::rdx, int32_t(w - 1)));
+    a.lea(ax::rax, ax::qword_ptr(ax::rdx, int32_t(w - 1)));
     a.mov(ax::r9d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, limit))));
-    a.cmp(ax::r8, ax::r9);
+    a.cmp(ax::rax, ax::r9);
     a.ja(slow);
-    a.mov(ax::r8d, ax::edx);
-    a.add(ax::r8d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
-    linear = ax::r8d;
+    a.mov(ax::eax, ax::edx);
+    a.add(ax::eax, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+    linear = ax::eax;
   }
   // CPL 3: a misaligned access may be #AC (CR0.AM, EFLAGS.AC).
   if (cpl == 3 && w > 1) {
