@@ -9,7 +9,9 @@
 // instruction (EmitEnv::flags_live_after), and written to the guest EFLAGS
 // only after the store, so that a faulting store changes nothing. ADC and
 // SBB take the guest CF into the host's (BT of its bit) right before the
-// host instruction.
+// host instruction. LOCK changes nothing in the interpreter (the decoder
+// refuses it where it is not allowed; the 286 ignores it), so locked forms
+// are inline too.
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
 #include "jit/jit_table.h"
@@ -29,7 +31,6 @@ bool unary(Mnemonic m) {
 }
 
 bool alu_inlines(const x86::Insn& i) {
-  if (i.prefixes & x86::kPrefixLock) return false;
   const x86::Operand& d = i.ops[0];
   if ((d.kind != OperandKind::kReg && d.kind != OperandKind::kMem) || !width_ok(d.size)) return false;
   if (unary(i.mnemonic)) return i.num_operands == 1;
@@ -106,8 +107,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     } else if (s.kind == OperandKind::kMem) {
       emit_effective_address(env, i, ax::edx);
       emit_load(env, bi, i.mem.seg, w);
-      a.mov(ax::ecx, ax::eax);
-      src = scratch2(w);
+      src = scratch(w);  // the destination is a register then
     } else if (guest(env, s.reg, w).isReg()) {
       src = guest(env, s.reg, w);
     } else {

@@ -1,6 +1,11 @@
 // Inline SETcc and CMOVcc (SDM Vol. 2): the guest condition is loaded into
 // the host flags (emit_guest_condition, emit_util.h) and the host SETcc /
-// CMOVcc of the same condition code does the rest. SETcc writes a byte
+// CMOVcc of the same condition code does the rest. Right after an inline
+// instruction whose pending flags are still in the host's flags register
+// (RegCache::host_flags_hold: nothing emitted since its capture), the host
+// SETcc/CMOVcc tests them directly; SETcc to a register and CMOVcc from a
+// register emit only MOVs besides, so the host flags still hold after them
+// for the next SETcc/CMOVcc/Jcc (e.g. CMP; SETL; JE). SETcc writes a byte
 // register or memory. CMOVcc reads its source even when the condition is
 // false (a memory source faults either way) and writes the destination
 // only when it is true, as the interpreter does.
@@ -31,13 +36,18 @@ void emit_setcc(EmitEnv& env, const BlockInsn& bi) {
     return;
   }
   ax::Assembler& a = env.a;
-  emit_guest_condition(env, i.cond);
-  a.set(host_cc(i), ax::dl);
+  const bool host = env.rc.host_flags_hold(a.offset(), condition_reads(i.cond));
   if (i.ops[0].kind == OperandKind::kReg) {
-    emit_put(env, i.ops[0].reg, 1, ax::dl);
+    if (!host) emit_guest_condition(env, i.cond);
+    const unsigned r = i.ops[0].reg;
+    a.emit(ax::Inst::setccFromCond(host_cc(i)), guest(env, r, 1));
+    if (r < 4) env.rc.written(r);
+    if (host) env.rc.note_host_flags(a.offset());
     ++env.pending;
     return;
   }
+  if (!host) emit_guest_condition(env, i.cond);
+  a.set(host_cc(i), ax::dl);
   a.movzx(ax::ecx, ax::dl);
   emit_effective_address(env, i, ax::edx);
   emit_store(env, bi, i.mem.seg, 1);
@@ -61,6 +71,16 @@ void emit_cmov(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   const unsigned w = i.ops[0].size;
   const x86::Operand& s = i.ops[1];
+  const ax::Gp dst = scratch(w);
+  if (s.kind == OperandKind::kReg && env.rc.host_flags_hold(a.offset(), condition_reads(i.cond))) {
+    // Only MOVs besides the CMOV: the host flags stay.
+    emit_get(env, dst, i.ops[0].reg, w);
+    a.emit(ax::Inst::cmovccFromCond(host_cc(i)), dst, guest(env, s.reg, w));
+    emit_put(env, i.ops[0].reg, w, dst);
+    env.rc.note_host_flags(a.offset());
+    ++env.pending;
+    return;
+  }
   if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
@@ -69,10 +89,10 @@ void emit_cmov(EmitEnv& env, const BlockInsn& bi) {
     emit_get(env, ax::edx, s.reg, 4);
   }
   emit_guest_condition(env, i.cond);
-  emit_get(env, scratch(w), i.ops[0].reg, w);
+  emit_get(env, dst, i.ops[0].reg, w);
   const ax::Gp src = w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx);
-  a.cmov(host_cc(i), scratch(w), src);
-  emit_put(env, i.ops[0].reg, w, scratch(w));
+  a.cmov(host_cc(i), dst, src);
+  emit_put(env, i.ops[0].reg, w, dst);
   ++env.pending;
 }
 

@@ -3,7 +3,8 @@
 // the same width gives the product and CF = OF = "the product did not fit";
 // SF, ZF and PF are undefined on the host, and core/semantics/muldiv.h sets
 // them from the low half (a TEST of the result gives exactly that) and
-// clears AF. One-operand MUL and IMUL (AX := AL * r/m8, DX:AX, EDX:EAX) are
+// clears AF. Two- and three-operand IMUL work in the destination's host
+// register when the block caches it. One-operand MUL and IMUL (AX := AL * r/m8, DX:AX, EDX:EAX) are
 // the host instruction on the same registers, flags likewise.
 //
 // DIV and IDIV (SDM Vol. 2: AL,AH := AX / r/m8; AX,DX := DX:AX / r/m16;
@@ -113,21 +114,32 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& d = i.ops[0];
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
-  const ax::Gp r = scratch(w), src = scratch2(w);
   const uint32_t written = begin_flags(env, i, false);
   const bool live = written != 0;
-  // Factors in eax and ecx.
+  // The product goes straight into the destination's host register if the
+  // block caches it, else into ecx (then stored).
+  const asmjit::Operand home = guest(env, d.reg, w);
+  const bool cached = home.isReg();
+  const ax::Gp r = cached ? home.as<ax::Gp>() : scratch2(w);
+  // The other factor: a register (host or CpuState) or memory (in eax).
+  asmjit::Operand src;
   if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);
+    src = scratch(w);
   } else {
-    emit_get(env, r, s.reg, w);
+    src = guest(env, s.reg, w);
   }
-  if (i.num_operands == 3) a.mov(ax::ecx, i.ops[2].imm & width_mask(w));
-  else emit_get(env, src, d.reg, w);
-  a.imul(r, src);
+  if (i.num_operands == 3) {
+    const int32_t k = w == 2 ? int32_t(int16_t(i.ops[2].imm)) : int32_t(i.ops[2].imm);
+    a.emit(ax::Inst::kIdImul, r, src, asmjit::imm(k));
+  } else {
+    if (!cached) emit_get(env, r, d.reg, w);
+    a.emit(ax::Inst::kIdImul, r, src);
+  }
   if (live) capture_mul_flags(a, r);
-  emit_put(env, d.reg, w, r);
+  if (cached) env.rc.written(d.reg);
+  else emit_put(env, d.reg, w, r);
   if (live) emit_merge_flags(env, written, x86::kCF | x86::kOF | x86::kSF | x86::kZF | x86::kPF);
   ++env.pending;
 }

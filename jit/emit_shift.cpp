@@ -1,16 +1,23 @@
 // Inline shifts and rotates by an immediate, by 1 or by CL (SDM Vol. 2,
 // SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR), on a register or memory. The flags
-// follow core/semantics/shift.h, which defines the host's undefined cases:
-// - SHL: CF and SF/ZF/PF from the host; OF = MSB(result) ^ CF for every
-//   count (the 1-bit rule on the last step); AF cleared.
-// - SHR: OF = the original MSB for a count of 1, else 0; AF cleared.
-// - SAR: OF and AF cleared.
+// follow core/semantics/shift.h, which defines the host's undefined cases
+// by the 1-bit rule applied to the last 1-bit step:
+// - SHL: OF = MSB(result) ^ CF; SHR: OF = the sign before the last step
+//   (the original MSB for a count of 1, else 0); SAR: OF = 0;
 // - ROL: CF = LSB(result), OF = MSB(result) ^ CF; ROR: CF = MSB(result),
-//   OF = MSB ^ MSB-1 of the result (computed from the result, any count).
+//   OF = MSB ^ MSB-1 of the result; AF is cleared.
+// So for a count n > 1 whose flags are live the host shifts by n-1 and
+// then by 1: the last step is a 1-bit one, whose OF the SDM defines, and
+// it is the rule above (SHR by 1 after a shift of at least 1 sees MSB 0;
+// SAR by 1 gives OF 0). Every flag but AF is then the host's, left
+// pending and still in the host flags (emit_capture_flags), so a SETcc,
+// CMOVcc or Jcc right after needs no conversion.
 // The host instruction of the same width does the shift for a masked count
 // of 1..width-1 (SHL/SHR/SAR: past the width the host's CF is undefined)
 // or 1..31 (rotates: the host rotates by the count modulo the width, as
-// shift.h does). A masked count of 0 changes nothing, flags included:
+// shift.h does; CF and the 1-bit OF of the last step are defined whenever
+// the masked count is not 0). A masked count of 0 changes nothing, flags
+// included:
 // - by an immediate, the other counts call the handler (decided at
 //   translation);
 // - by CL, the count is tested at run time: 0 on a register skips the
@@ -19,11 +26,14 @@
 //   handler's path out of line (emit_fallback.h). The table's liveness
 //   test does not count the CL forms as inline, so every flag is live
 //   before them (a count of 0 keeps them all).
+// A register destination is shifted where the guest register lives (its
+// host register, or the CpuState), with no copy.
 // RCL/RCR are inline by 1 only (the usual multi-word shift step): the guest
 // CF goes into the host's (BT of its bit) right before the host RCL/RCR,
 // whose CF and OF are then defined and equal shift.h's (OF = MSB ^ CF of
 // the result for RCL, the two top bits of the result for RCR); other
-// counts call the handler.
+// counts call the handler (rare in compiled code: not worth a run-time
+// count reduction modulo 9/17 here).
 #include "jit/emit_fallback.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
@@ -65,8 +75,9 @@ bool by_cl(const x86::Insn& i) {
          i.ops[1].size == 1 && i.ops[1].reg == x86::kEcx;
 }
 
-// The host shift or rotate of `r` by `count` (an immediate, or cl).
-void emit_host_shift(ax::Assembler& a, Mnemonic m, const ax::Gp& r, const asmjit::Operand& count) {
+// The host shift or rotate of `r` (a register or memory) by `count` (an
+// immediate, or cl).
+void emit_host_shift(ax::Assembler& a, Mnemonic m, const asmjit::Operand& r, const asmjit::Operand& count) {
   ax::Inst::Id id;
   switch (m) {
     case Mnemonic::kRol: id = ax::Inst::kIdRol; break;
@@ -81,94 +92,51 @@ void emit_host_shift(ax::Assembler& a, Mnemonic m, const ax::Gp& r, const asmjit
   a.emit(id, r, count);
 }
 
-// Right after the host instruction: r13d := the guest's flags of it, from
-// the host flags and the result in eax. `count` is the immediate, or 0 if
-// it is in ecx (SHR's OF then depends on it at run time). Returns the
-// flags of r13d that are the guest's (the rest of `written` become 0).
-uint32_t capture_shift_flags(ax::Assembler& a, Mnemonic m, unsigned bits, uint32_t written, unsigned count) {
+// The flags of `written` that the host's shift gives as shift.h does (the
+// rest become 0), when the last host step was a 1-bit one (or the only
+// step, by `count`, for SHR/SAR).
+uint32_t host_shift_flags(Mnemonic m, uint32_t written, unsigned count) {
   switch (m) {
-    case Mnemonic::kRol:  // r13 := CF | OF from the result
-      a.mov(ax::r13d, ax::eax);
-      a.and_(ax::r13d, 1);
-      a.mov(ax::r10d, ax::eax);
-      a.shr(ax::r10d, bits - 1);
-      a.and_(ax::r10d, 1);
-      a.xor_(ax::r10d, ax::r13d);
-      a.shl(ax::r10d, 11);
-      a.or_(ax::r13d, ax::r10d);
-      return written;
-    case Mnemonic::kRor:
-      a.mov(ax::r13d, ax::eax);
-      a.shr(ax::r13d, bits - 2);
-      a.and_(ax::r13d, 3);  // bit 1: MSB, bit 0: MSB-1
-      a.mov(ax::r10d, ax::r13d);
-      a.shr(ax::r10d, 1);   // CF
-      a.xor_(ax::r13d, ax::r10d);
-      a.and_(ax::r13d, 1);
-      a.shl(ax::r13d, 11);  // OF
-      a.or_(ax::r13d, ax::r10d);
-      return written;
-    case Mnemonic::kShl:
-    case Mnemonic::kSal:
-      a.pushfq();
-      a.pop(ax::r13);
-      a.mov(ax::r10d, ax::r13d);  // OF := SF ^ CF
-      a.shr(ax::r10d, 7);
-      a.xor_(ax::r10d, ax::r13d);
-      a.and_(ax::r10d, 1);
-      a.shl(ax::r10d, 11);
-      a.and_(ax::r13d, ~uint32_t(x86::kOF));
-      a.or_(ax::r13d, ax::r10d);
-      return written & ~uint32_t(x86::kAF);
-    case Mnemonic::kShr:
-      a.pushfq();
-      a.pop(ax::r13);
-      if (count == 0) {  // the host's OF (the original MSB) for a count of 1, else 0
-        a.xor_(ax::r10d, ax::r10d);
-        a.cmp(ax::ecx, 1);
-        a.sete(ax::r10b);
-        a.shl(ax::r10d, 11);
-        a.or_(ax::r10d, ~uint32_t(x86::kOF));
-        a.and_(ax::r13d, ax::r10d);
-        return written & ~uint32_t(x86::kAF);
-      }
-      return written & ~uint32_t(x86::kAF) & (count == 1 ? ~0u : ~uint32_t(x86::kOF));
-    case Mnemonic::kRcl:
-    case Mnemonic::kRcr:  // by 1: the host's CF and OF
-      a.pushfq();
-      a.pop(ax::r13);
-      return written;
-    default:
-      a.pushfq();
-      a.pop(ax::r13);
-      return written & ~uint32_t(x86::kAF | x86::kOF);
+    case Mnemonic::kShr: return written & ~uint32_t(x86::kAF) & (count == 1 ? ~0u : ~uint32_t(x86::kOF));
+    case Mnemonic::kSar: return written & ~uint32_t(x86::kAF | x86::kOF);
+    default: return written & ~uint32_t(x86::kAF);  // SHL ROL ROR RCL RCR: AF is not theirs (rotates)
   }
 }
+
+// Whether a count above 1 is done as count-1 then 1 (for the 1-bit OF).
+bool split_for_of(Mnemonic m) { return m != Mnemonic::kShr && m != Mnemonic::kSar; }
 
 void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   const x86::Insn& i = bi.insn;
   const x86::Operand& d = i.ops[0];
-  const unsigned w = d.size, bits = w * 8;
+  const unsigned w = d.size;
   const unsigned count = i.ops[1].imm & 0x1F;
   const bool mem = d.kind == OperandKind::kMem;
-  const ax::Gp r = scratch(w);
   const uint32_t written = begin_flags(env, i, mem);
+  asmjit::Operand dst;
   if (mem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);  // count != 0: it writes
+    dst = scratch(w);
   } else {
-    emit_get(env, r, d.reg, w);
+    dst = guest(env, d.reg, w);
   }
   if (through_carry(i.mnemonic)) {
     // Host CF := the guest's (pending host flags or EFLAGS; the load above
     // keeps r13 and r15).
     a.emit(ax::Inst::kIdBt, env.rc.condition_flags(a, x86::kCF), asmjit::imm(0));
   }
-  emit_host_shift(a, i.mnemonic, r, asmjit::imm(count));
-  const uint32_t from_host = written != 0 ? capture_shift_flags(a, i.mnemonic, bits, written, count) : 0;
-  emit_write_dest(env, bi, r);
-  if (written != 0) emit_merge_flags(env, written, from_host);
+  if (written != 0 && count > 1 && split_for_of(i.mnemonic)) {
+    emit_host_shift(a, i.mnemonic, dst, asmjit::imm(count - 1));
+    emit_host_shift(a, i.mnemonic, dst, asmjit::imm(1));
+  } else {
+    emit_host_shift(a, i.mnemonic, dst, asmjit::imm(count));
+  }
+  if (written != 0) emit_capture_flags(env);
+  if (mem) emit_write_dest(env, bi, scratch(w));
+  else if (w != 1 || d.reg < 4) env.rc.written(d.reg);
+  if (written != 0) emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, split_for_of(i.mnemonic) ? 1 : count));
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
 }
@@ -180,14 +148,15 @@ void emit_count(EmitEnv& env) {
 }
 
 // By CL. The flags are merged into the guest EFLAGS on the path that shifts
-// (not left pending: the path that skips must see them unchanged).
+// (not left pending: the path that skips must see them unchanged). With
+// flags live, the shift is by CL-1 (which may be 0: then it changes
+// nothing) and then by 1, as for the immediate counts.
 void emit_shift_cl(EmitEnv& env, const BlockInsn& bi) {
   ax::Assembler& a = env.a;
   const x86::Insn& i = bi.insn;
   const x86::Operand& d = i.ops[0];
   const unsigned w = d.size, bits = w * 8;
   const bool mem = d.kind == OperandKind::kMem;
-  const ax::Gp r = scratch(w);
   uint32_t written = i.flags_written & x86::kArithFlags;
   if ((written & env.flags_live_after) == 0) written = 0;
   env.rc.materialize_flags(a);
@@ -200,18 +169,27 @@ void emit_shift_cl(EmitEnv& env, const BlockInsn& bi) {
     a.cmp(ax::ecx, bits);
     a.jae(slow);
   }
+  asmjit::Operand dst;
   if (mem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
     emit_count(env);  // the slow path clobbers ecx; CL is where it was
+    dst = scratch(w);
   } else {
-    emit_get(env, r, d.reg, w);
+    dst = guest(env, d.reg, w);
   }
-  emit_host_shift(a, i.mnemonic, r, ax::cl);
-  const uint32_t from_host = written != 0 ? capture_shift_flags(a, i.mnemonic, bits, written, 0) : 0;
-  emit_write_dest(env, bi, r);
   if (written != 0) {
-    emit_merge_flags(env, written, from_host);
+    a.dec(ax::ecx);
+    emit_host_shift(a, i.mnemonic, dst, ax::cl);
+    emit_host_shift(a, i.mnemonic, dst, asmjit::imm(1));
+    emit_capture_flags(env);
+  } else {
+    emit_host_shift(a, i.mnemonic, dst, ax::cl);
+  }
+  if (mem) emit_write_dest(env, bi, scratch(w));
+  else if (w != 1 || d.reg < 4) env.rc.written(d.reg);
+  if (written != 0) {
+    emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, 1));
     env.rc.materialize_flags(a);
   }
   a.bind(done);

@@ -55,6 +55,10 @@ void JitTable::set(x86::Mnemonic m, Emitter e, InlineTest inlines) {
 // BT/BTS/BTR/BTC (emit_bit.cpp); declared here until jit_table.h lists it
 // with the other groups.
 void register_bit(JitTable& t);
+// XADD/CMPXCHG (emit_xadd_cmpxchg.cpp) and SHLD/SHRD (emit_shift_double.cpp),
+// likewise.
+void register_xadd_cmpxchg(JitTable& t);
+void register_shift_double(JitTable& t);
 
 const JitTable& jit_table() {
   static const JitTable table = [] {
@@ -67,6 +71,8 @@ const JitTable& jit_table() {
     register_mul(t);
     register_cond(t);
     register_bit(t);
+    register_xadd_cmpxchg(t);
+    register_shift_double(t);
     return t;
   }();
   return table;
