@@ -12,7 +12,10 @@
 ;    high byte, memory) and by CMOVcc from registers and memory and a Jcc;
 ; 2. BT/BTS/BTR/BTC with a register bit offset into memory (bit strings),
 ;    negative and positive offsets, 16- and 32-bit operands and addresses,
-;    and a 16-bit address wrapping past FFFFh.
+;    and a 16-bit address wrapping past FFFFh;
+; 3. POP to memory: DS and SS destinations, an address using ESP (after the
+;    pop), and a store beyond the DS limit (#GP, ESP unchanged on the 386+;
+;    the handler resumes at [resume]).
 ; On the 386 CMOVcc, XADD and CMPXCHG raise #UD: the handler resumes at
 ; [resume] (the end of that producer's runs).
 ; Code at 1000:0000, DS = ES = 3000, SS:SP = 2000:FFFE (tests/jit/jit_guest.h).
@@ -23,6 +26,8 @@ passes   equ 0x0802
 slot     equ 0x0808   ; a memory operand (dword)
 slot2    equ 0x080C   ; SETcc to memory (two bytes)
 ud_count equ 0x0810
+gp_count equ 0x0812
+saved_sp equ 0x0814
 hash     equ 0x0824
 bits_at  equ 0x0C00   ; the bit string's base (offsets reach 0B00..0CFF)
 
@@ -31,6 +36,8 @@ start:
   mov es, ax
   mov word [es:6*4], fault_ud
   mov word [es:6*4+2], 0x1000
+  mov word [es:13*4], fault_gp
+  mov word [es:13*4+2], 0x1000
   mov ax, 0x3000
   mov ds, ax
   mov es, ax
@@ -214,6 +221,38 @@ bits_loop:
   dec cx
   jnz bits_loop
 
+; ---- 3. POP to memory ----
+  mov cx, 4
+pop_loop:
+  call rnd
+  push eax
+  push ax
+  call rnd
+  push eax
+  pop dword [slot]
+  pop word [slot2]
+  mov bx, sp
+  pop word [ss:bx-16]         ; below the stack (SS)
+  call rnd
+  push eax
+  push ebx
+  pop dword [esp]             ; ESP-relative: after the pop (the handler)
+  pop ebx
+  mov eax, [ss:esp-8]         ; the first pop's store
+  call save
+  mov [saved_sp], sp
+  mov word [resume], .faulted
+  call rnd
+  push eax
+  mov esi, 0x10000
+  pop dword [esi]             ; beyond the DS limit: #GP
+.faulted:
+  mov edx, esp
+  mov sp, [saved_sp]
+  call save
+  dec cx
+  jnz pop_loop
+
   dec word [passes]
   jnz pass
   hlt
@@ -299,9 +338,13 @@ save:
 .ok:
   ret
 
-; #UD (CMOVcc, XADD, CMPXCHG on the 386): count, go on at [resume]
+; #UD (CMOVcc, XADD, CMPXCHG on the 386) and #GP: count, go on at [resume]
+fault_gp:
+  add word [gp_count], 1
+  jmp fault_resume
 fault_ud:
   add word [ud_count], 1
+fault_resume:
   push bp
   mov bp, sp
   push ax
