@@ -28,12 +28,14 @@
 //   before them (a count of 0 keeps them all).
 // A register destination is shifted where the guest register lives (its
 // host register, or the CpuState), with no copy.
-// RCL/RCR are inline by 1 only (the usual multi-word shift step): the guest
-// CF goes into the host's (BT of its bit) right before the host RCL/RCR,
-// whose CF and OF are then defined and equal shift.h's (OF = MSB ^ CF of
-// the result for RCL, the two top bits of the result for RCR); other
-// counts call the handler (rare in compiled code: not worth a run-time
-// count reduction modulo 9/17 here).
+// RCL/RCR: the guest CF goes into the host's (BT of its bit) right before
+// the host RCL/RCR, whose CF is then shift.h's, and so is the OF of its
+// last 1-bit step (OF = MSB ^ CF of the result for RCL, the two top bits
+// of the result for RCR). 8- and 16-bit operands rotate through 9 and 17
+// bits, the host's count modulo 9/17 as shift.h's; a count that is a
+// multiple of 9/17 rotates nothing, and shift.h then recomputes OF as the
+// 1-bit rule on the unchanged value, which is what the last 1-bit step
+// of the split gives (by n-1, then 1: together a whole turn).
 #include "jit/emit_fallback.h"
 #include "jit/emit_memory.h"
 #include "jit/emit_util.h"
@@ -65,13 +67,13 @@ bool shift_inlines(const x86::Insn& i) {
   if (!destination_ok(i) || i.ops[1].kind != OperandKind::kImm) return false;
   const unsigned count = i.ops[1].imm & 0x1F;
   if (count == 0) return false;
-  if (through_carry(i.mnemonic)) return count == 1;
+  if (through_carry(i.mnemonic)) return true;
   return is_rotate(i.mnemonic) || count < i.ops[0].size * 8u;
 }
 
 // By CL: inline with the run-time tests above.
 bool by_cl(const x86::Insn& i) {
-  return destination_ok(i) && !through_carry(i.mnemonic) && i.ops[1].kind == OperandKind::kReg &&
+  return destination_ok(i) && i.ops[1].kind == OperandKind::kReg &&
          i.ops[1].size == 1 && i.ops[1].reg == x86::kEcx;
 }
 
@@ -177,6 +179,9 @@ void emit_shift_cl(EmitEnv& env, const BlockInsn& bi) {
     dst = scratch(w);
   } else {
     dst = guest(env, d.reg, w);
+  }
+  if (through_carry(i.mnemonic)) {  // host CF := the guest's (EFLAGS: materialized above)
+    a.emit(ax::Inst::kIdBt, env.rc.condition_flags(a, x86::kCF), asmjit::imm(0));
   }
   if (written != 0) {
     a.dec(ax::ecx);

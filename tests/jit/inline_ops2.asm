@@ -6,7 +6,8 @@
 ; (DI) and folded into a hash, so that the JIT and the interpreter must
 ; leave the same RAM:
 ; 1. every flag producer (ALU ops, shifts and rotates by an immediate --
-;    counts 0, 1, 2.., width-1, width, 31 -- and by CL, SHLD/SHRD, IMUL,
+;    counts 0, 1, 2.., width-1, width, 31; RCL/RCR 9 and 17 -- and by CL,
+;    SHLD/SHRD, IMUL,
 ;    BSF/BSR, XADD, CMPXCHG; registers, AH..BH and memory) followed
 ;    directly by SETcc of all 16 conditions (four per run: a register, a
 ;    high byte, memory) and by CMOVcc from registers and memory and a Jcc;
@@ -122,6 +123,21 @@ pass:
   TRY rcl edx, 1
   TRY rcr dx, 1
   TRY rcl dl, 1
+  TRY rcl edx, 5
+  TRY rcr edx, 31
+  TRY rcr dx, 17
+  TRY rcl dx, 16
+  TRY rcr dl, 10
+  TRY rcl dh, 8
+  TRY rcl dl, 9
+  TRY rcr dword [slot], 3
+  TRY rcl byte [slot], 30
+  TRY rcl edx, cl
+  TRY rcr dx, cl
+  TRY rcr dl, cl
+  TRY rcl dh, cl
+  TRY rcl word [slot], cl
+  TRY rcr byte [slot], cl
   TRY shl dword [slot], 5
   TRY ror word [slot], 7
   TRY shr byte [slot], 1
