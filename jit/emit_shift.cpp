@@ -67,14 +67,13 @@ bool shift_inlines(const x86::Insn& i) {
   if (!destination_ok(i) || i.ops[1].kind != OperandKind::kImm) return false;
   const unsigned count = i.ops[1].imm & 0x1F;
   if (count == 0) return false;
-  if (through_carry(i.mnemonic)) return true;
-  return is_rotate(i.mnemonic) || count < i.ops[0].size * 8u;
+  return is_rotate(i.mnemonic) || through_carry(i.mnemonic) || count < i.ops[0].size * 8u;
 }
 
 // By CL: inline with the run-time tests above.
 bool by_cl(const x86::Insn& i) {
-  return destination_ok(i) && i.ops[1].kind == OperandKind::kReg &&
-         i.ops[1].size == 1 && i.ops[1].reg == x86::kEcx;
+  return destination_ok(i) && i.ops[1].kind == OperandKind::kReg && i.ops[1].size == 1 &&
+         i.ops[1].reg == x86::kEcx;
 }
 
 // The host shift or rotate of `r` (a register or memory) by `count` (an
@@ -101,7 +100,7 @@ uint32_t host_shift_flags(Mnemonic m, uint32_t written, unsigned count) {
   switch (m) {
     case Mnemonic::kShr: return written & ~uint32_t(x86::kAF) & (count == 1 ? ~0u : ~uint32_t(x86::kOF));
     case Mnemonic::kSar: return written & ~uint32_t(x86::kAF | x86::kOF);
-    default: return written & ~uint32_t(x86::kAF);  // SHL ROL ROR RCL RCR: AF is not theirs (rotates)
+    default: return written & ~uint32_t(x86::kAF);  // SHL ROL ROR RCL RCR (rotates write no AF)
   }
 }
 
@@ -138,7 +137,10 @@ void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
   if (written != 0) emit_capture_flags(env);
   if (mem) emit_write_dest(env, bi, scratch(w));
   else if (w != 1 || d.reg < 4) env.rc.written(d.reg);
-  if (written != 0) emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, split_for_of(i.mnemonic) ? 1 : count));
+  if (written != 0) {
+    const unsigned last_step = split_for_of(i.mnemonic) ? 1 : count;
+    emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, last_step));
+  }
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
 }

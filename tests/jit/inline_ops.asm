@@ -125,7 +125,7 @@ shift_loop:
   pop eax
   xor edx, [slot]
   call save
-  ; RCL and RCR by 1 (inline) and by 2 (the handler), CF from the ADD
+  ; RCL and RCR by 1 and by 2 (both inline), CF from the ADD
   call rnd
   mov edx, eax
   mov [slot], eax

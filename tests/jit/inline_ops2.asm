@@ -10,7 +10,8 @@
 ;    SHLD/SHRD, IMUL,
 ;    BSF/BSR, XADD, CMPXCHG; registers, AH..BH and memory) followed
 ;    directly by SETcc of all 16 conditions (four per run: a register, a
-;    high byte, memory) and by CMOVcc from registers and memory and a Jcc;
+;    high byte, memory; a Jcc after the first two) and by CMOVcc from
+;    registers, a Jcc, and CMOVcc from memory;
 ; 2. BT/BTS/BTR/BTC with a register bit offset into memory (bit strings),
 ;    negative and positive offsets, 16- and 32-bit operands and addresses,
 ;    and a 16-bit address wrapping past FFFFh;
@@ -53,6 +54,9 @@ pass:
   PRODUCER
   set%1 bl
   set%2 ch
+  j%4 %%j                     ; a Jcc on the flags the SETcc left
+  xor bl, 0x40
+%%j:
   set%3 [slot2]
   set%4 [slot2+1]
   call save
@@ -69,11 +73,11 @@ pass:
   %1
   cmovo eax, ebx
   cmovl si, bx
-  cmovbe esi, [slot]
-  cmovnz ax, bx
   jle %%taken
   xor ax, 0x5A5A
 %%taken:
+  cmovbe esi, [slot]
+  cmovnz ax, bx
 %%after:
   call save
   %undef PRODUCER
