@@ -45,7 +45,7 @@ start:
   mov es, ax
   mov di, 0x1000
   mov ebp, 0x2468ACE
-  mov word [passes], 150
+  mov word [passes], 100
 
 pass:
 ; ---- 1. producers and their consumers ----
