@@ -43,7 +43,8 @@ bool bit_inlines(const x86::Insn& i) {
 
 // A register bit offset into memory: edx := the effective address plus the
 // signed word offset (bit >> 4) * 2 or dword offset (bit >> 5) * 4, wrapped
-// to 16 bits with 16-bit addressing. Uses r10 and r11.
+// to 16 bits with 16-bit addressing. Uses r10 (after the effective address,
+// which uses it too).
 void emit_bit_string_address(EmitEnv& env, const x86::Insn& i) {
   ax::Assembler& a = env.a;
   const unsigned w = i.ops[0].size;
