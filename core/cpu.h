@@ -216,6 +216,33 @@ class Cpu {
     return true;
   }
 
+  // read_linear_if_cached as an implicit supervisor access (what it does
+  // inside a SupervisorAccess scope: the supervisor TLB set, SDM Vol. 3A,
+  // 4.6), without entering the scope. For descriptor and gate reads.
+  bool read_supervisor_if_cached(uint32_t linear, void* out, uint32_t size) {
+    if (memory_.generation() != tlb_generation_) clear_tlb();
+    const TlbEntry& e = tlb_[0][(linear >> kPageShift) & (kTlbEntries - 1)];
+    if (e.read_tag != (linear & ~kPageMask) || (linear & kPageMask) > kPageSize - size) return false;
+    std::memcpy(out, reinterpret_cast<const void*>(e.addend + linear), size);
+    return true;
+  }
+  // The host address of [linear, linear + size) when read_linear_if_cached
+  // would copy from there, else null. Same rules as write_pointer_if_cached.
+  const uint8_t* read_pointer_if_cached(uint32_t linear, uint32_t size) {
+    const TlbEntry& e = tlb_entry(linear);
+    if (e.read_tag != (linear & ~kPageMask) || (linear & kPageMask) > kPageSize - size) return nullptr;
+    return reinterpret_cast<const uint8_t*>(e.addend + linear);
+  }
+  // The host address of [linear, linear + size) when write_linear_if_cached
+  // would copy there (one page, its entry has a write tag), else null. For
+  // a frame written in several pieces after one TLB lookup; nothing may
+  // touch the TLB or memory map between the lookup and the writes.
+  uint8_t* write_pointer_if_cached(uint32_t linear, uint32_t size) {
+    const TlbEntry& e = tlb_entry(linear);
+    if (e.write_tag != (linear & ~kPageMask) || (linear & kPageMask) > kPageSize - size) return nullptr;
+    return reinterpret_cast<uint8_t*>(e.addend + linear);
+  }
+
   // Translates a linear address for `access` at the current privilege,
   // filling the TLB; raises #PF on failure.
   bool translate(uint32_t linear, Access access, uint32_t& paddr);

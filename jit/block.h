@@ -53,11 +53,17 @@ struct BlockKeyHash {
 enum class SegClass : uint32_t { kChecked = 0, kPlain = 1, kFlat = 2 };
 inline constexpr unsigned kSegClassShift = 12;
 
-inline SegClass segment_class(const core::SegmentCache& sc, bool rights_checked) {
-  const bool usable = rights_checked ? (sc.attrs & 0x8E) == 0x82 : (sc.attrs & 0x4) == 0;
-  if (!usable) return SegClass::kChecked;
-  return sc.base == 0 && sc.limit == 0xFFFFFFFFu ? SegClass::kFlat : SegClass::kPlain;
+// The class as a number (SegClass's values), without branches: mode_bits
+// runs after every INT and IRET that goes on (jit_engine.cpp), five times.
+// `mask`/`want`: the attribute test of the rights in force (see kPlain).
+inline uint32_t segment_class_bits(const core::SegmentCache& sc, uint32_t mask, uint32_t want) {
+  const uint32_t usable = (sc.attrs & mask) == want;
+  const uint32_t flat = (sc.base == 0) & (sc.limit == 0xFFFFFFFFu);
+  return usable << flat;  // 0 kChecked, 1 kPlain, 2 kFlat
 }
+// Protected mode outside V86: a present (0x80), writable (0x02), expand-up
+// (0x04 clear) data (0x08 clear) segment; else any expand-up one.
+inline constexpr uint32_t kRightsMask = 0x8E, kRightsWant = 0x82, kRealMask = 0x4, kRealWant = 0;
 
 // The segment class of data segment `seg` in a block's mode bits.
 inline SegClass mode_segment_class(uint32_t mode, unsigned seg) {
@@ -68,21 +74,20 @@ inline SegClass mode_segment_class(uint32_t mode, unsigned seg) {
 // 1 SS.B, 2 CR0.PE, 3 EFLAGS.VM, 4 CR0.PG, 5 A20, 6-7 CPL, 8-11 the CPU
 // model, then two bits of segment class per segment register (ES, CS, SS,
 // DS, FS, GS order; CS is always kChecked: data accesses through CS are
-// rare).
+// rare). Branch-free: it is on the path of every INT/IRET link.
 inline uint32_t mode_bits(const core::Cpu& cpu) {
   const core::CpuState& s = cpu.s;
-  uint32_t m = 0;
-  if (s.code32()) m |= 1u << 0;
-  if (s.stack32()) m |= 1u << 1;
-  if (s.protected_mode()) m |= 1u << 2;
-  if (s.v86()) m |= 1u << 3;
-  if (s.paging()) m |= 1u << 4;
-  if (cpu.a20()) m |= 1u << 5;
-  m |= uint32_t{s.cpl & 3u} << 6;
-  m |= uint32_t(cpu.model()) << 8;
-  const bool rights = s.protected_mode() && !s.v86();
+  const uint32_t pe = s.cr0 & core::kCr0PE;              // bit 0
+  const uint32_t vm = (s.eflags >> 17) & 1;              // EFLAGS bit 17
+  static_assert(x86::kVM == 1u << 17 && core::kCr0PE == 1 && core::kCr0PG == 1u << 31);
+  uint32_t m = uint32_t{s.seg[x86::kCs].big()} | uint32_t{s.seg[x86::kSs].big()} << 1 | pe << 2 | vm << 3 |
+               (s.cr0 >> 31) << 4 | uint32_t{cpu.a20()} << 5 | uint32_t{s.cpl & 3u} << 6 |
+               uint32_t(cpu.model()) << 8;
+  const bool rights = pe & (vm ^ 1);
+  const uint32_t mask = rights ? kRightsMask : kRealMask;
+  const uint32_t want = rights ? kRightsWant : kRealWant;
   for (unsigned seg : {x86::kEs, x86::kSs, x86::kDs, x86::kFs, x86::kGs})
-    m |= static_cast<uint32_t>(segment_class(s.seg[seg], rights)) << (kSegClassShift + 2 * seg);
+    m |= segment_class_bits(s.seg[seg], mask, want) << (kSegClassShift + 2 * seg);
   return m;
 }
 

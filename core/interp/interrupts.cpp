@@ -133,10 +133,14 @@ bool deliver_protected(Cpu& cpu, uint8_t vector, uint32_t return_eip, EventKind 
   const uint32_t idt_err = uint32_t{vector} * 8 + 2 + ext;
   if (uint32_t{vector} * 8 + 7 > s.idtr.limit) return cpu.raise(kGP, idt_err);
   Descriptor gate;
-  {
+  const uint32_t gate_at = s.idtr.base + uint32_t{vector} * 8;
+  uint32_t gate_words[2];
+  if (cpu.read_supervisor_if_cached(gate_at, gate_words, 8)) {
+    gate.lo = gate_words[0];
+    gate.hi = gate_words[1];
+  } else {
     priv::SupervisorAccess sup(cpu);
-    const uint32_t a = s.idtr.base + uint32_t{vector} * 8;
-    if (!priv::read_descriptor_words(cpu, a, gate.lo, gate.hi)) return false;
+    if (!priv::read_descriptor_words(cpu, gate_at, gate.lo, gate.hi)) return false;
   }
   gate.attrs = uint16_t((gate.hi >> 8) & 0xFF);
   const unsigned type = gate.type();

@@ -71,19 +71,56 @@ inline bool read_descriptor_words(Cpu& cpu, uint32_t linear, uint32_t& lo, uint3
   return cpu.read_linear<uint32_t>(linear, lo) && cpu.read_linear<uint32_t>(linear + 4, hi);
 }
 
+// Fills base, limit (scaled by G) and attrs from the raw words d.lo, d.hi
+// (SDM Vol. 3A, 3.4.5, figure 3-8).
+inline void decode_descriptor(Descriptor& d) {
+  d.base = (d.lo >> 16) | ((d.hi & 0xFF) << 16) | (d.hi & 0xFF000000u);
+  const uint32_t limit = (d.lo & 0xFFFF) | (d.hi & 0x000F0000u);
+  d.attrs = uint16_t((d.hi >> 8) & 0xF0FF);
+  d.limit = (d.attrs & SegmentCache::kSegGranularity) ? (limit << 12) | 0xFFF : limit;
+}
+
+// fetch_descriptor's general path: any selector, LDT references, reads
+// that miss the TLB or fault.
+bool fetch_descriptor_slow(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, uint32_t ext);
+
 // Reads the descriptor of `sel`. A selector outside its table raises
-// `vector`((sel & ~3) | ext); memory faults (#PF) pass through.
-bool fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector = kGP, uint32_t ext = 0);
+// `vector`((sel & ~3) | ext); memory faults (#PF) pass through. Inline for
+// the usual case (every INT, IRET and far transfer fetches one or two): a
+// GDT selector inside the limit whose descriptor the supervisor TLB holds.
+inline bool fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector = kGP, uint32_t ext = 0) {
+  const CpuState& s = cpu.s;
+  if ((sel & 4) == 0 && (sel | 7u) <= s.gdtr.limit) {
+    d.address = s.gdtr.base + (sel & ~7u);
+    uint32_t words[2];
+    if (cpu.read_supervisor_if_cached(d.address, words, 8)) {
+      d.lo = words[0];
+      d.hi = words[1];
+      decode_descriptor(d);
+      return true;
+    }
+  }
+  return fetch_descriptor_slow(cpu, sel, d, vector, ext);
+}
 
 // Sets the accessed bit of a code/data descriptor in memory (SDM Vol. 3A,
-// 3.4.5: the processor sets it on a segment-register load).
-bool set_accessed(Cpu& cpu, Descriptor& d);
+// 3.4.5: the processor sets it on a segment-register load). Inline: the bit
+// is almost always set already.
+bool set_accessed_slow(Cpu& cpu, Descriptor& d);
+inline bool set_accessed(Cpu& cpu, Descriptor& d) {
+  return (d.attrs & SegmentCache::kSegAccessed) != 0 || set_accessed_slow(cpu, d);
+}
 
 // Sets (busy = true) or clears the busy bit of a TSS descriptor in memory.
 bool set_tss_busy(Cpu& cpu, uint32_t descriptor_address, bool busy);
 
 // Fills a segment cache from a descriptor.
-void load_cache(SegmentCache& sc, uint16_t sel, const Descriptor& d);
+inline void load_cache(SegmentCache& sc, uint16_t sel, const Descriptor& d) {
+  sc.selector = sel;
+  sc.base = d.base;
+  sc.limit = d.limit;
+  sc.attrs = d.attrs;
+}
 
 // A null segment cache (null selector in DS/ES/FS/GS: faults on use).
 inline void load_null(SegmentCache& sc, uint16_t sel) {
@@ -131,18 +168,18 @@ struct NewStack {
   unsigned size = 0;         // bytes pushed so far (stored top-down)
   unsigned unit = 4;         // 2 once anything 16-bit was pushed
 
-  void push16(uint16_t v) {
+  [[gnu::always_inline]] void push16(uint16_t v) {
     unit = 2;
     put(&v, 2);
   }
-  void push32(uint32_t v) { put(&v, 4); }
-  void push(uint32_t v, bool big) { big ? push32(v) : push16(uint16_t(v)); }
+  [[gnu::always_inline]] void push32(uint32_t v) { put(&v, 4); }
+  [[gnu::always_inline]] void push(uint32_t v, bool big) { big ? push32(v) : push16(uint16_t(v)); }
   // Checks the room and writes everything; on success `esp` is the new top.
   // `cpl` is the privilege the writes are made at (the new CPL).
   bool commit(Cpu& cpu, unsigned cpl);
 
  private:
-  void put(const void* p, unsigned n) {
+  [[gnu::always_inline]] void put(const void* p, unsigned n) {
     if (size + n > kMaxBytes) return;  // bounded by the callers (assert-free: frames are small)
     size += n;
     std::memcpy(bytes + kMaxBytes - size, p, n);

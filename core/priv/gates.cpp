@@ -124,12 +124,31 @@ bool peek_frame_cached(const StackCursor& st, bool op32, uint32_t* v) {
   static_assert(N <= 5);
   Cpu& cpu = st.c.cpu;
   const unsigned w = op32 ? 4 : 2;
-  if (!st.big || !cpu.check_segment_run(x86::kSs, st.sp, N, w, Access::kRead)) return false;
-  const uint32_t linear = cpu.s.seg[x86::kSs].base + st.sp;
-  if (op32) return cpu.read_linear_if_cached(linear, v, 4 * N);
-  uint16_t h[N];
-  if (!cpu.read_linear_if_cached(linear, h, sizeof h)) return false;
-  for (unsigned k = 0; k < N; ++k) v[k] = h[k];
+  if (!st.big) return false;
+  // What check_segment_run would decide, inline for the usual stack: a
+  // present, writable, expand-up data segment (readable in any mode) holding
+  // the whole frame, and no alignment check in force (SDM Vol. 3A, 5.3 and
+  // 6.15 interrupt 17). Anything else asks check_segment_run.
+  const CpuState& s = cpu.s;
+  const SegmentCache& ss = s.seg[x86::kSs];
+  const bool usual = (ss.attrs & 0x8E) == 0x82 && st.sp <= ss.limit && N * w - 1 <= ss.limit - st.sp &&
+                     !(s.cpl == 3 && (s.cr0 & kCr0AM) && (s.eflags & x86::kAC));
+  if (!usual && !cpu.check_segment_run(x86::kSs, st.sp, N, w, Access::kRead)) return false;
+  const uint32_t linear = ss.base + st.sp;
+  const uint8_t* host = cpu.read_pointer_if_cached(linear, N * w);
+  if (host == nullptr) return false;
+  // Word by word: the frame was usually just written word by word (an
+  // interrupt's push), and one wide load over several recent stores would
+  // miss store forwarding.
+  for (unsigned k = 0; k < N; ++k) {
+    if (op32) {
+      std::memcpy(&v[k], host + 4 * k, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, host + 2 * k, 2);
+      v[k] = h;
+    }
+  }
   return true;
 }
 

@@ -17,21 +17,17 @@ bool selector_in_table(const CpuState& s, uint16_t sel) {
   return (sel | 7u) <= s.gdtr.limit;
 }
 
-bool fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, uint32_t ext) {
+bool fetch_descriptor_slow(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, uint32_t ext) {
   if (!selector_in_table(cpu.s, sel)) return cpu.raise(vector, (sel & 0xFFFC) | ext);
   const uint32_t base = (sel & 4) ? cpu.s.ldtr.base : cpu.s.gdtr.base;
   d.address = base + (sel & ~7u);
   SupervisorAccess sup(cpu);
   if (!read_descriptor_words(cpu, d.address, d.lo, d.hi)) return false;
-  d.base = (d.lo >> 16) | ((d.hi & 0xFF) << 16) | (d.hi & 0xFF000000u);
-  d.limit = (d.lo & 0xFFFF) | (d.hi & 0x000F0000u);
-  d.attrs = uint16_t((d.hi >> 8) & 0xF0FF);
-  if (d.attrs & SegmentCache::kSegGranularity) d.limit = (d.limit << 12) | 0xFFF;
+  decode_descriptor(d);
   return true;
 }
 
-bool set_accessed(Cpu& cpu, Descriptor& d) {
-  if (d.attrs & SegmentCache::kSegAccessed) return true;
+bool set_accessed_slow(Cpu& cpu, Descriptor& d) {
   SupervisorAccess sup(cpu);
   uint8_t b;
   if (!cpu.read_linear<uint8_t>(d.address + 5, b) || !cpu.write_linear<uint8_t>(d.address + 5, uint8_t(b | 1)))
@@ -47,13 +43,6 @@ bool set_tss_busy(Cpu& cpu, uint32_t descriptor_address, bool busy) {
   if (!cpu.read_linear<uint8_t>(descriptor_address + 5, b)) return false;
   b = busy ? uint8_t(b | 2) : uint8_t(b & ~2);
   return cpu.write_linear<uint8_t>(descriptor_address + 5, b);
-}
-
-void load_cache(SegmentCache& sc, uint16_t sel, const Descriptor& d) {
-  sc.selector = sel;
-  sc.base = d.base;
-  sc.limit = d.limit;
-  sc.attrs = d.attrs;
 }
 
 bool tss_stack(Cpu& cpu, unsigned dpl, uint16_t& ss, uint32_t& esp, uint32_t ext) {
@@ -108,18 +97,17 @@ bool NewStack::commit(Cpu& cpu, unsigned cpl) {
   const uint32_t linear = cache.base + start;
   const uint8_t* frame = bytes + kMaxBytes - size;
   // The usual case, a frame inside one page already in the TLB for writing,
-  // is copied straight there; anything else is probed, then written byte by
-  // byte. Within one page, the first unit's cached write means the page's
-  // entry has a write tag, so every other unit's does too (all or nothing).
-  // The copy goes in the units the frame was pushed in: wider loads of the
+  // is copied straight there (one lookup: the entry's write tag covers the
+  // whole page); anything else is probed, then written byte by byte. The
+  // copy goes in the units the frame was pushed in: wider loads of the
   // just-stored pushes would miss store forwarding.
-  const auto copy_unit = [&](unsigned k) {
-    return unit == 4 ? cpu.write_linear_if_cached(linear + k, frame + k, 4)
-                     : cpu.write_linear_if_cached(linear + k, frame + k, 2);
-  };
-  bool ok = size != 0 && (linear & kPageMask) <= kPageSize - size && copy_unit(0);
-  for (unsigned k = unit; ok && k < size; k += unit) copy_unit(k);
-  if (!ok) {
+  uint8_t* host = size != 0 ? cpu.write_pointer_if_cached(linear, size) : nullptr;
+  bool ok = host != nullptr;
+  if (ok && unit == 4) {
+    for (unsigned k = 0; k < size; k += 4) std::memcpy(host + k, frame + k, 4);
+  } else if (ok) {
+    for (unsigned k = 0; k < size; k += 2) std::memcpy(host + k, frame + k, 2);
+  } else {
     ok = cpu.probe_write_linear(linear, size);
     for (unsigned k = 0; ok && k < size; ++k) ok = cpu.write_linear<uint8_t>(linear + k, frame[k]);
   }
