@@ -79,8 +79,10 @@ uint32_t transfer_exit(JitContext* c, const BlockInsn* bi) {
   if (machine.stop_requested() || machine.scheduler().next_due_instruction() < c->run_deadline) return kExitEnd;
   core::Cpu& cpu = c->exec.cpu;
   core::CpuState& s = cpu.s;
-  const bool rf = rf_alone(cpu);
-  if ((s.eflags & x86::kTF) || s.halted || (core::interp::debug_active(s) && !rf)) return kExitEnd;
+  if ((s.eflags & x86::kTF) || s.halted) return kExitEnd;
+  // RF alone is the one debug state a block may start under (see run()).
+  const bool rf = core::interp::debug_active(s) && rf_alone(cpu);
+  if (core::interp::debug_active(s) && !rf) return kExitEnd;
   const core::InterruptController* intc = machine.interrupt_controller();
   if ((s.eflags & x86::kIF) && intc != nullptr && intc->interrupt_pending()) return kExitEnd;
   if (!(link_signature(cpu) == c->links_under)) return kExitEnd;

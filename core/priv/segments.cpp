@@ -52,16 +52,17 @@ bool tss_stack(Cpu& cpu, unsigned dpl, uint16_t& ss, uint32_t& esp, uint32_t ext
   const uint32_t off = tss32 ? 4 + 8 * dpl : 2 + 4 * dpl;
   const uint32_t last = tss32 ? off + 5 : off + 3;
   if (last > tr.limit) return cpu.raise(kTS, (tr.selector & 0xFFFC) | ext);
-  SupervisorAccess sup(cpu);
   if (tss32) {
-    uint8_t pair[6];  // ESPn, SSn: one copy when the TLB holds the page
-    if (cpu.read_linear_if_cached(tr.base + off, pair, sizeof pair)) {
+    uint8_t pair[6];  // ESPn, SSn: one copy when the supervisor TLB holds the page
+    if (cpu.read_supervisor_if_cached(tr.base + off, pair, sizeof pair)) {
       std::memcpy(&esp, pair, 4);
       std::memcpy(&ss, pair + 4, 2);
       return true;
     }
-    return cpu.read_linear<uint32_t>(tr.base + off, esp) && cpu.read_linear<uint16_t>(tr.base + off + 4, ss);
   }
+  SupervisorAccess sup(cpu);
+  if (tss32)
+    return cpu.read_linear<uint32_t>(tr.base + off, esp) && cpu.read_linear<uint16_t>(tr.base + off + 4, ss);
   uint16_t sp;
   if (!cpu.read_linear<uint16_t>(tr.base + off, sp) || !cpu.read_linear<uint16_t>(tr.base + off + 2, ss)) return false;
   esp = sp;
