@@ -359,7 +359,12 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
       shutdown = !core::interp::deliver_pending_exception(machine_, nullptr);
     }
     const bool same = !lockstep_ || lockstep_->after_block(*b, retired, exit == kExitFault, shutdown);
-    const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop && b->linkable;
+    // A block that is not linkable (its last instruction may change the
+    // mode, CS or the mapping) goes on all the same when it left through a
+    // chain slot before that instruction (a taken branch whose link was
+    // missing: `missed` is set only by those stubs).
+    const bool go_on = exit == kExitEnd && !ctx_.exec.attention && !ctx_.exec.shadow && !ctx_.stop &&
+                       (b->linkable || ctx_.chain.missed != nullptr);
     cache_.collect();  // b may be gone from here on (only if ctx_.stop)
     if (!same) {
       lockstep_report_ = lockstep_->report();
