@@ -245,9 +245,14 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
     }
     // IN/OUT (not INS/OUTS) do not end a block: after one, the block goes
     // on only if nothing the dispatcher's boundary check looks at changed
-    // (jit_engine.cpp, port_io_goes_on), else it stops there.
+    // (jit_engine.cpp, port_io_goes_on), else it stops there. Nor does a
+    // read of a control or debug register (MOV r32, CRn/DRn): its handler
+    // faults (CPL, V86, DR7.GD) or writes one general register.
     const bool port_io = bi.insn.mnemonic == x86::Mnemonic::kIn || bi.insn.mnemonic == x86::Mnemonic::kOut;
-    if ((bi.insn.attrs & kEndAttrs) && !port_io) break;
+    const bool reads_cr_dr = bi.insn.mnemonic == x86::Mnemonic::kMov && bi.insn.num_operands == 2 &&
+                             (bi.insn.ops[1].kind == x86::OperandKind::kCr ||
+                              bi.insn.ops[1].kind == x86::OperandKind::kDr);
+    if ((bi.insn.attrs & kEndAttrs) && !port_io && !reads_cr_dr) break;
   }
   if (insns.empty()) return nullptr;
 

@@ -113,6 +113,23 @@ TEST_CASE("a fault inside a block leaves the state of the faulting instruction",
   same_run(p, 1000, EngineKind::kJitLockstep);
 }
 
+TEST_CASE("reads of control and debug registers do not end a block", "[jit]") {
+  // mov eax,12345678h ; mov cr2,eax ; mov cx,50 ;
+  // l: mov ebx,cr2 ; add esi,ebx ; mov edx,cr0 ; add esi,edx ; mov edi,dr7 ; add esi,edi ; loop l ; hlt
+  const std::vector<uint8_t> p = {0x66, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x0f, 0x22, 0xd0, 0xb9, 0x32, 0x00,
+                                  0x0f, 0x20, 0xd3, 0x66, 0x01, 0xde, 0x0f, 0x20, 0xc2, 0x66, 0x01, 0xd6,
+                                  0x0f, 0x21, 0xff, 0x66, 0x01, 0xfe, 0xe2, 0xec, 0xf4};
+  Rig jit(EngineKind::kJit);
+  jit.load(test::kCodeBase, p);
+  CHECK(jit.run(10000) == core::StopReason::kHalted);
+  const core::CpuState& s = jit.s();
+  CHECK(s.gpr[x86::kEsi] == 50 * (0x12345678u + s.cr0 + s.dr[7]));
+  // The loop runs inside its block: not one block (or more) per read.
+  CHECK(jit.jit_engine->stats().blocks_run < 20);
+  same_run(p, 10000, EngineKind::kJit);
+  same_run(p, 10000, EngineKind::kJitLockstep);
+}
+
 TEST_CASE("an instruction crossing a page runs in the interpreter", "[jit]") {
   // 0000: jmp 0FFE ; 0FFE: mov ax,1234h (crosses 0x11000) ; mov bx,5678h ; hlt
   std::vector<uint8_t> p(0x1010, 0x90);
