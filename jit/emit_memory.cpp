@@ -268,6 +268,16 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
   emit_slow(env, bi, seg, w, Kind::kStore, slow, done, stop);
 }
 
+void emit_read_dest(EmitEnv& env, const BlockInsn& bi, unsigned w) {
+  const x86::Insn& i = bi.insn;
+  if (i.ops[0].kind == x86::OperandKind::kMem) {
+    emit_effective_address(env, i, ax::edx);
+    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
+  } else {
+    emit_get(env, scratch(w), i.ops[0].reg, w);
+  }
+}
+
 void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const ax::Gp& r) {
   const x86::Insn& i = bi.insn;
   const x86::Operand& d = i.ops[0];

@@ -45,6 +45,11 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
 // Stores the low `w` bytes of ecx at seg:edx.
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
 
+// eax (al/ax) := the instruction's destination (its first operand) of
+// width `w`: a read for write through its memory operand, or the guest
+// register. The counterpart of emit_write_dest for read-modify-write forms.
+void emit_read_dest(EmitEnv& env, const BlockInsn& bi, unsigned w);
+
 // The instruction's destination (its first operand) := `r` (al/ax/eax):
 // a store through its memory operand, or the guest register.
 void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const asmjit::x86::Gp& r);

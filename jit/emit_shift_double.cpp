@@ -53,12 +53,7 @@ void emit_count(EmitEnv& env) {
 void emit_operands(EmitEnv& env, const BlockInsn& bi) {
   const x86::Insn& i = bi.insn;
   const unsigned w = i.ops[0].size;
-  if (i.ops[0].kind == OperandKind::kMem) {
-    emit_effective_address(env, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
-  } else {
-    emit_get(env, scratch(w), i.ops[0].reg, w);
-  }
+  emit_read_dest(env, bi, w);
   emit_get(env, w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx), i.ops[1].reg, w);
   env.a.mov(ax::r8d, ax::eax);
 }

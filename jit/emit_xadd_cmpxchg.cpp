@@ -47,12 +47,7 @@ void emit_xadd(EmitEnv& env, const BlockInsn& bi) {
   const unsigned w = d.size, src = i.ops[1].reg;
   const bool mem = d.kind == OperandKind::kMem;
   const uint32_t written = begin_flags(env, i, mem);
-  if (mem) {
-    emit_effective_address(env, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
-  } else {
-    emit_get(env, scratch(w), d.reg, w);
-  }
+  emit_read_dest(env, bi, w);
   emit_get(env, scratch2(w), src, w);
   a.add(scratch2(w), scratch(w));  // ecx := the sum (ADD's flags either way round)
   if (mem) {
@@ -83,13 +78,7 @@ void emit_cmpxchg(EmitEnv& env, const BlockInsn& bi) {
   const unsigned w = d.size, src = i.ops[1].reg;
   const bool mem = d.kind == OperandKind::kMem;
   const uint32_t written = begin_flags(env, i, mem);
-  // eax := dest.
-  if (mem) {
-    emit_effective_address(env, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w, /*for_write=*/true);
-  } else {
-    emit_get(env, scratch(w), d.reg, w);
-  }
+  emit_read_dest(env, bi, w);  // eax := dest
   emit_get(env, scratch3(w), src, w);             // edx := src
   a.emit(ax::Inst::kIdCmp, guest(env, x86::kEax, w), scratch(w));
   // Only MOVs and CMOVs from here to the capture (register form).
