@@ -1,4 +1,4 @@
-; The program of jit_inline_ops_test.cpp (nasm -f bin; bytes pasted there):
+; The program of jit_inline_ops_test.cpp (nasm -f bin, assembled by meson):
 ; the forms emit_shift.cpp, emit_mul.cpp and emit_control_transfer.cpp do
 ; inline with run-time tests, on pseudo-random values, every result and
 ; EFLAGS image stored in a ring at DS:1000-FFFF (DI), so that the JIT and

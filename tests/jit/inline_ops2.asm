@@ -1,4 +1,4 @@
-; The program of jit_inline_ops2_test.cpp (nasm -f bin; bytes pasted there):
+; The program of jit_inline_ops2_test.cpp (nasm -f bin, assembled by meson):
 ; the host-flag consumers and the inline
 ; forms of emit_cond.cpp, emit_shift.cpp, emit_shift_double.cpp,
 ; emit_bit.cpp and emit_xadd_cmpxchg.cpp on pseudo-random and special

@@ -6,7 +6,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/interp/interpreter.h"
@@ -22,6 +26,17 @@ inline constexpr uint32_t kCodeBase = 0x10000;
 inline constexpr uint32_t kHandlerBase = 0x500;
 
 enum class EngineKind { kInterp, kJit, kJitLockstep };
+
+// A test program that meson assembled from tests/jit/*.asm (nasm -f bin)
+// into the build tree; its path comes in as a compile definition. Throws
+// (the test fails naming the file) if it cannot be read.
+inline std::vector<uint8_t> read_program(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (!f.good() && !f.eof()) throw std::runtime_error("cannot read test program " + path);
+  if (bytes.empty()) throw std::runtime_error("test program missing or empty: " + path);
+  return bytes;
+}
 
 struct Rig {
   explicit Rig(EngineKind kind, x86::CpuModel model = x86::CpuModel::kP6, size_t jit_cache = size_t{32} << 20)
