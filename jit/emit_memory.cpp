@@ -45,6 +45,8 @@ constexpr int32_t kEipOff = static_cast<int32_t>(offsetof(core::CpuState, eip));
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 constexpr int32_t kStopOff = static_cast<int32_t>(offsetof(JitContext, stop));
+constexpr int32_t kHintsOff = static_cast<int32_t>(offsetof(JitContext, tlb_hints));
+constexpr int32_t kHintMissesOff = static_cast<int32_t>(offsetof(JitContext, tlb_hint_misses));
 #pragma GCC diagnostic pop
 
 // The slow paths: exactly what an interpreter handler does for the access.
@@ -133,16 +135,32 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
   // The TLB is of the current memory map inside a block (check_memory_map,
   // jit_context.h), so a hit needs no generation test.
   const core::Cpu::TlbLayout t = env.cpu->tlb_layout(cpl == 3);
-  // Entry: ((linear >> 12) & (entries - 1)) * entry_size.
-  a.mov(ax::r9d, linear);
-  a.shr(ax::r9d, 12 - log2u(t.entry_size));
-  a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
+  const int32_t tag = t.set_offset + int32_t(store ? t.write_tag : t.read_tag);
+  // The entry the site used last (JitContext::tlb_hints), whose tag is
+  // tested first: the addend then loads without waiting for the address.
+  const int32_t hint = kHintsOff + int32_t(sizeof(uint32_t) * tlb_hint_index(env.block.insns[env.index].eip, store));
+  a.mov(ax::r9d, ax::dword_ptr(ax::rbx, hint));
   // Tag of the access's last byte: a page-crossing access never matches.
   a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
   a.and_(ax::r10d, ~core::kPageMask);
-  a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(store ? t.write_tag : t.read_tag)));
-  a.jne(slow);
+  a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
+  Label miss = a.newLabel(), hit = a.newLabel();
+  a.jne(miss);
+  a.bind(hit);
   a.mov(ax::r9, ax::qword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(t.addend)));
+  // Out of line, the hint missed: the address's own entry,
+  // ((linear >> 12) & (entries - 1)) * entry_size, noted as the hint.
+  env.cold->push_back([&a, linear, t, tag, hint, miss, hit, slow] {
+    a.bind(miss);
+    a.inc(ax::qword_ptr(ax::rbx, kHintMissesOff));
+    a.mov(ax::r9d, linear);
+    a.shr(ax::r9d, 12 - log2u(t.entry_size));
+    a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
+    a.mov(ax::dword_ptr(ax::rbx, hint), ax::r9d);
+    a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
+    a.je(hit);
+    a.jmp(slow);
+  });
   return linear;
 }
 

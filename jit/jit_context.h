@@ -51,6 +51,20 @@ inline LinkSignature link_signature(const core::Cpu& cpu) {
                        cpu.a20()};
 }
 
+// Which TLB entry an inline access site (emit_memory.cpp) used last: the
+// entry's byte offset in its TLB set, always a valid one (0 at first). The
+// site tests that entry's tag for its address; only when it does not match
+// does it compute the address's own entry and note it here. A hint is never
+// trusted, only tested: an entry whose tag matches is the page's
+// translation wherever the hint came from (the TLB is direct-mapped, so it
+// can only sit at its own index). It takes the index computation off the
+// path from the address to the data. Sites share slots by a hash of their
+// EIP; sharing costs only misses.
+inline constexpr size_t kTlbHints = 4096;
+inline size_t tlb_hint_index(uint32_t eip, bool store) {
+  return ((eip * 0x9E3779B1u) >> 20 ^ (store ? 1u : 0u)) & (kTlbHints - 1);
+}
+
 struct JitContext {
   ChainState chain;
   core::interp::ExecContext exec;
@@ -70,7 +84,9 @@ struct JitContext {
   // What the links of the current epoch were made under (JitEngine::check_links).
   LinkSignature links_under;
   uint64_t bulk_runs = 0;          // REP string executions done in bulk
+  uint64_t tlb_hint_misses = 0;    // inline accesses whose hint named another entry
   std::array<IndirectEntry, kIndirectEntries> indirect{};
+  std::array<uint32_t, kTlbHints> tlb_hints{};
 };
 
 // The clock's retired-instruction counter, for generated code that retires

@@ -200,6 +200,7 @@ JitStats JitEngine::stats() const {
   s.chaining = chaining_;
   s.link_epochs = ctx_.chain.epoch - 1;
   s.bulk_runs = ctx_.bulk_runs;
+  s.tlb_hint_misses = ctx_.tlb_hint_misses;
   s.port_io_kept = ctx_.port_io_kept;
   s.transfer_links = ctx_.transfer_links;
   if (lockstep_) {

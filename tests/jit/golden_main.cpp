@@ -11,7 +11,8 @@
 // functions) are shown as <imm64>; branch targets inside the block as
 // +offset; the TLB's offsets from the CpuState (which depend on the layout
 // of class Cpu) as <tlb.generation>, <tlb.read_tag>, <tlb.write_tag>,
-// <tlb.addend>.
+// <tlb.addend>; the JitContext's TLB hint slots (whose offset depends on
+// the layout of JitContext) as <tlb_hints[N]>.
 //
 // Usage: jit-golden --check DIR | --update DIR. Exit: 0 equal (or updated),
 // 1 a difference (printed as a line diff), 2 usage or I/O error.
@@ -101,6 +102,10 @@ std::string listing(const Case& c) {
     if (v == uint64_t(t.set_offset) + t.addend) return "<tlb.addend>";
     return nullptr;
   };
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  constexpr uint64_t kHints = offsetof(jit::JitContext, tlb_hints);
+#pragma GCC diagnostic pop
   std::string out;
   std::istringstream in(text);
   const std::regex hex("0x[0-9a-f]+");
@@ -116,7 +121,10 @@ std::string listing(const Case& c) {
       const uint64_t v = std::stoull(it->str(), nullptr, 16);
       fixed += line.substr(at, it->position() - at);
       char buf[32];
+      const bool from_context = it->position() >= 6 && line.compare(it->position() - 6, 6, "rbx + ") == 0;
       if (v >= base && v < base + b->code_size) std::snprintf(buf, sizeof buf, "+%04llx", (unsigned long long)(v - base));
+      else if (from_context && v >= kHints && v < kHints + sizeof(uint32_t) * jit::kTlbHints)
+        std::snprintf(buf, sizeof buf, "<tlb_hints[%llu]>", (unsigned long long)((v - kHints) / sizeof(uint32_t)));
       else if (const char* name = tlb_field(v)) std::snprintf(buf, sizeof buf, "%s", name);
       else if (v > 0xFFFFFFFFull) std::snprintf(buf, sizeof buf, "<imm64>");
       else std::snprintf(buf, sizeof buf, "%s", it->str().c_str());
