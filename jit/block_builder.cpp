@@ -162,7 +162,9 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, generation, RegCache::plan(b, table)};
   std::vector<EmitEnv::JoinPoint> joins = find_joins(b, a);
   env.joins = &joins;
-  env.rc.emit_load(a);
+  if (std::any_of(joins.begin(), joins.end(), [](const EmitEnv::JoinPoint& j) { return j.loop; }))
+    env.rc.count_back_edges_in_r8(retired);
+  env.rc.emit_load(a);  // r8 := 0 too, if back edges count there
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
     if (joins[k].label.isValid()) reach_join(env, joins[k], b.insns[k].eip);

@@ -16,10 +16,11 @@ namespace {
 
 ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int32_t>(off)); }
 
-// Back to loop head `head` at `target`: the pending instructions retire (one
-// load and store of the counter, whose new value the deadline test reuses),
-// then the deadline test; if it fails, EIP is set and the block returns to
-// the dispatcher through `slot` as a missed link would. No epoch test: the
+// Back to loop head `head` at `target`: the pending instructions retire into
+// r8 (reg_cache.h: no store to the clock's counter, so iterations do not
+// chain through memory), then the deadline test (counter + r8 + the block's
+// length); if it fails, EIP is set and the block returns to the dispatcher
+// through `slot` as a missed link would. No epoch test: the
 // loop stays in this block, whose code is valid while it runs (an
 // invalidation of it stops it at once, emit_stop_check), under the mode,
 // mapping and CS it was entered with (whatever could change those ends its
@@ -32,22 +33,20 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
   at.full_pending_flags(a);
+  if (!env.rc.back_edges_in_r8()) throw std::logic_error("jit: a loop in a block that does not count in r8");
   asmjit::Label miss = a.newLabel();
+  if (env.pending != 0) a.add(ax::r8, static_cast<int32_t>(env.pending));
+  env.pending = 0;
   a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
   a.mov(ax::rcx, ax::qword_ptr(ax::rax));
-  if (env.pending != 0) {
-    a.add(ax::rcx, static_cast<int32_t>(env.pending));
-    a.mov(ax::qword_ptr(ax::rax), ax::rcx);
-  }
-  env.pending = 0;
-  a.add(ax::rcx, static_cast<int32_t>(env.block.count));
+  a.lea(ax::rcx, ax::qword_ptr(ax::rcx, ax::r8, 0, static_cast<int32_t>(env.block.count)));
   a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
   a.ja(miss);
   a.jmp(head);
   a.bind(miss);
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), target);
-  at.emit_flush(a);
+  at.emit_flush(a);  // the counter += r8
+  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
   a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
   a.mov(ax::eax, kExitEnd);
   a.jmp(env.exit);

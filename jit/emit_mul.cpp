@@ -201,8 +201,8 @@ void emit_divide(EmitEnv& env, const BlockInsn& bi, bool sign) {
       a.emit(ax::Inst::kIdMovsx, ax::eax, guest(env, x86::kEax, 2));
       a.cdq();
       a.idiv(ax::ecx);
-      a.movsx(ax::r8d, ax::al);
-      a.cmp(ax::r8d, ax::eax);
+      a.movsx(ax::r10d, ax::al);
+      a.cmp(ax::r10d, ax::eax);
     } else {
       if (w == 4) {
         a.cmp(ax::ecx, -1);
@@ -224,9 +224,9 @@ void emit_divide(EmitEnv& env, const BlockInsn& bi, bool sign) {
       a.cqo();
       a.movsxd(ax::rcx, ax::ecx);
       a.idiv(ax::rcx);
-      if (w == 2) a.movsx(ax::r8, ax::ax);
-      else a.movsxd(ax::r8, ax::eax);
-      a.cmp(ax::r8, ax::rax);
+      if (w == 2) a.movsx(ax::r10, ax::ax);
+      else a.movsxd(ax::r10, ax::eax);
+      a.cmp(ax::r10, ax::rax);
     }
     a.jne(slow);  // the quotient does not fit: #DE (or the r/m8 quirk)
   }

@@ -49,17 +49,17 @@ void emit_count(EmitEnv& env) {
   env.a.and_(ax::ecx, 0x1F);
 }
 
-// eax := dest (loaded as for a write if memory), edx := src, r8d := eax.
+// eax := dest (loaded as for a write if memory), edx := src, r9d := eax.
 void emit_operands(EmitEnv& env, const BlockInsn& bi) {
   const x86::Insn& i = bi.insn;
   const unsigned w = i.ops[0].size;
   emit_read_dest(env, bi, w);
   emit_get(env, w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx), i.ops[1].reg, w);
-  env.a.mov(ax::r8d, ax::eax);
+  env.a.mov(ax::r9d, ax::eax);
 }
 
 // The host SHLD/SHRD of eax by `count` (an immediate or cl), then r13 :=
-// the guest flags if `written` (OF from the old value in r8d unless the
+// the guest flags if `written` (OF from the old value in r9d unless the
 // count is known to be 1). Returns the flags of r13 that are the guest's.
 uint32_t emit_host_shift_double(EmitEnv& env, const x86::Insn& i, const asmjit::Operand& count, bool count_one,
                                 uint32_t written) {
@@ -71,7 +71,7 @@ uint32_t emit_host_shift_double(EmitEnv& env, const x86::Insn& i, const asmjit::
   emit_capture_flags(env);
   if (!count_one) {  // OF := MSB(new ^ old)
     a.mov(ax::r10d, ax::eax);
-    a.xor_(ax::r10d, ax::r8d);
+    a.xor_(ax::r10d, ax::r9d);
     a.shr(ax::r10d, w * 8 - 1);
     a.and_(ax::r10d, 1);
     a.shl(ax::r10d, 11);

@@ -97,11 +97,11 @@ void emit_cmpxchg(EmitEnv& env, const BlockInsn& bi) {
     a.cmovnz(ax::edx, ax::eax);
     emit_put(env, x86::kEax, w, scratch3(w));
   } else {
-    // r8 := the new accumulator; written before dest (CMPXCHG EAX, r:
+    // r10 := the new accumulator; written before dest (CMPXCHG EAX, r:
     // equal, dest := src last).
-    const ax::Gp acc = w == 1 ? ax::Gp(ax::r8b) : w == 2 ? ax::Gp(ax::r8w) : ax::Gp(ax::r8d);
+    const ax::Gp acc = w == 1 ? ax::Gp(ax::r10b) : w == 2 ? ax::Gp(ax::r10w) : ax::Gp(ax::r10d);
     emit_get(env, acc, x86::kEax, w);
-    a.cmovnz(ax::r8d, ax::eax);
+    a.cmovnz(ax::r10d, ax::eax);
     emit_put(env, x86::kEax, w, acc);
     emit_put(env, d.reg, w, scratch2(w));
     if (written != 0) emit_capture_flags(env);

@@ -184,9 +184,15 @@ void RegCache::emit_flush(ax::Assembler& a) const {
     if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
   if (pending_) emit_merge(a);
   if (flags_dirty_) a.mov(eflags_state(), ax::r15d);
+  if (back_edges_ != nullptr) {
+    a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(back_edges_)));
+    a.add(ax::qword_ptr(ax::rax), ax::r8);
+    a.xor_(ax::r8d, ax::r8d);
+  }
 }
 
 void RegCache::emit_load(ax::Assembler& a, bool callee_saved) {
+  if (back_edges_ != nullptr) a.xor_(ax::r8d, ax::r8d);
   for (unsigned r = 0; r < 8; ++r) {
     if (!cached(r) || (!callee_saved && !caller_saved(kPool[host_[r]]))) continue;
     a.mov(host(r, 4), state_mem(r, 4));

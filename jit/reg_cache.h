@@ -2,7 +2,7 @@
 // registers may live in host registers inside a block").
 //
 // At a block's start the guest registers it uses most (at least twice, up to
-// four of them) are loaded into host registers, and the guest EFLAGS into
+// five of them) are loaded into host registers, and the guest EFLAGS into
 // r15d; inline code then works on those, and the CpuState copy is brought up
 // to date ("flushed") wherever anything else may look at it:
 //   - before every call out of generated code (an interpreter handler, a
@@ -21,6 +21,15 @@
 // Guest registers whose high byte (AH, CH, DH, BH) any instruction of the
 // block names are never chosen (host registers other than rax-rdx have no
 // such byte), so every access to AH..BH goes to the CpuState.
+//
+// In a block with a loop inside it, r8 counts the instructions its back
+// edges retired (emit_join.cpp): the clock's counter plus r8 is the count.
+// A store and a load of the counter on every back edge would chain the
+// iterations through memory (store-to-load forwarding, several cycles);
+// adding to a register does not. The flush adds r8 to the counter and
+// zeroes it, so every call out and every exit sees the exact clock, and a
+// load zeroes it (it is zero at the block's entry and after a call, which
+// may clobber it).
 #pragma once
 
 #include <asmjit/x86.h>
@@ -81,8 +90,13 @@ class RegCache {
   // from the host, else the guest EFLAGS (materialized first).
   asmjit::Operand condition_flags(asmjit::x86::Assembler& a, uint32_t needed);
 
-  // CpuState := the dirty cached registers and EFLAGS (they stay cached).
+  // CpuState := the dirty cached registers and EFLAGS (they stay cached);
+  // the clock's counter += r8, r8 := 0 if back edges count there.
   void emit_flush(asmjit::x86::Assembler& a) const;
+  // Back edges of this block count retired instructions in r8 (`retired`:
+  // the clock's counter). Before the block's first emit_load.
+  void count_back_edges_in_r8(uint64_t* retired) { back_edges_ = retired; }
+  bool back_edges_in_r8() const { return back_edges_ != nullptr; }
   // Cached registers and EFLAGS := the CpuState; nothing dirty. `callee_saved`
   // false reloads only those a call clobbers (rsi, rdi).
   void emit_load(asmjit::x86::Assembler& a, bool callee_saved = true);
@@ -119,6 +133,7 @@ class RegCache {
   // After a call that ran on the CpuState and left it as the guest's (a
   // branch's handler): the host registers are stale, only an exit follows.
   void handed_over() {
+    back_edges_ = nullptr;  // flushed before the call, clobbered by it
     dirty_ = 0;
     flags_dirty_ = false;
     pending_ = false;
@@ -135,6 +150,7 @@ class RegCache {
   uint32_t pending_written_ = 0, pending_from_host_ = 0;
   static constexpr size_t kNoOffset = ~size_t{0};
   size_t host_flags_at_ = kNoOffset;
+  uint64_t* back_edges_ = nullptr;
 };
 
 }  // namespace tx86::jit
