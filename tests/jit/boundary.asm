@@ -1,5 +1,5 @@
-; The boundary program of jit_boundary_test.cpp (nasm -f bin; bytes pasted
-; there). Real mode at 1000:0000, DS = 3000. Each round:
+; The boundary program of jit_boundary_test.cpp (nasm -f bin, assembled by meson).
+; Real mode at 1000:0000, DS = 3000. Each round:
 ; (a) PIT channel 0 in mode 0 fires once while IRQ0 is masked; the OUT that
 ;     unmasks it must be followed by the interrupt, before the next INC DX;
 ; (b) the PIT is loaded with a long count (the next event is far), IRQ0

@@ -1,4 +1,4 @@
-; The chaining program of jit_chain_test.cpp (nasm -f bin; bytes pasted there):
+; The chaining program of jit_chain_test.cpp (nasm -f bin, assembled by meson):
 ; PIT interrupts every 37 ticks while a loop goes through every kind of block
 ; exit: Jcc, JMP rel, CALL rel and r/m, RET and RET imm16, JMP m16, LOOP,
 ; LOOPE, LOOPNE, JCXZ, and LOOP with ECX (a32). The ISR counts in DS:0800,

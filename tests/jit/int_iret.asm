@@ -1,5 +1,5 @@
-; The INT/IRET program of jit_boundary_test.cpp (nasm -f bin; bytes pasted
-; there). Real mode at 1000:0000, DS = 3000. Each of 100 rounds: two INT 30h
+; The INT/IRET program of jit_boundary_test.cpp (nasm -f bin, assembled by meson).
+; Real mode at 1000:0000, DS = 3000. Each of 100 rounds: two INT 30h
 ; whose handler IRETs at once (blocks go on through the lookup table after
 ; INT and IRET); (a) with IF = 0 and IRQ0 pending and unmasked, an IRET that
 ; sets IF: the interrupt comes before the instruction at after_a; (b) in

@@ -18,22 +18,21 @@ using tx86::test::Rig;
 
 namespace {
 
-// tests/jit/timer.asm (NASM, org 0 at 1000:0000): programs the PIC (IRQ0 at
+// tests/jit/timer.asm (assembled by meson; org 0 at 1000:0000): programs the PIC (IRQ0 at
 // vector 8, only IRQ0 unmasked) and PIT channel 0 (mode 2, count 100), then
 // loops on register arithmetic and stores to DS:SI while the ISR counts
 // interrupts in DS:0800 and sends EOI.
-const std::vector<uint8_t> kTimerProgram = {
-    0xfa, 0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x08, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0, 0x01, 0xe6, 0x21, 0xb0,
-    0xfe, 0xe6, 0x21, 0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x64, 0xe6, 0x40, 0x30, 0xc0, 0xe6, 0x40, 0x31, 0xc0, 0x8e,
-    0xc0, 0x26, 0xc7, 0x06, 0x20, 0x00, 0x52, 0x00, 0x26, 0xc7, 0x06, 0x22, 0x00, 0x00, 0x10, 0xb8, 0x00, 0x30,
-    0x8e, 0xd8, 0x31, 0xf6, 0x31, 0xc9, 0xfb, 0x89, 0xc8, 0x6b, 0xc0, 0x07, 0x01, 0xc3, 0x31, 0xda, 0x89, 0x14,
-    0x83, 0xc6, 0x02, 0x81, 0xe6, 0xff, 0x03, 0x41, 0xeb, 0xeb, 0x50, 0xff, 0x06, 0x00, 0x08, 0xb0, 0x20, 0xe6,
-    0x20, 0x58, 0xcf};
+const std::vector<uint8_t>& timer_program() {
+  static const std::vector<uint8_t> bytes = test::read_program(TX86_TIMER_BIN);
+  return bytes;
+}
 
 // tests/jit/smc.asm: a loop that rewrites the immediate of the very next
 // instruction (same block) with CL each time: BL = 50 + 49 + ... + 1 mod 256.
-const std::vector<uint8_t> kSmcProgram = {0x31, 0xdb, 0xb9, 0x32, 0x00, 0x2e, 0x88, 0x0e, 0x0b,
-                                          0x00, 0xb0, 0x00, 0x00, 0xc3, 0xe2, 0xf5, 0xf4};
+const std::vector<uint8_t>& smc_program() {
+  static const std::vector<uint8_t> bytes = test::read_program(TX86_SMC_BIN);
+  return bytes;
+}
 
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind,
               x86::CpuModel model = x86::CpuModel::kP6, size_t cache = size_t{32} << 20) {
@@ -53,19 +52,19 @@ void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind k
 TEST_CASE("timer interrupts arrive at the same instruction under the JIT", "[jit]") {
   for (uint64_t budget : {uint64_t{300000}, uint64_t{123457}, uint64_t{99991}}) {
     INFO("budget " << budget);
-    same_run(kTimerProgram, budget, EngineKind::kJit);
+    same_run(timer_program(), budget, EngineKind::kJit);
   }
   Rig jit(EngineKind::kJit);
-  jit.load(test::kCodeBase, kTimerProgram);
+  jit.load(test::kCodeBase, timer_program());
   jit.run(300000);
   CHECK(jit.peek16(0x30800) >= 20);  // the ISR ran many times
   CHECK(jit.jit_engine->stats().block_instructions > 250000);
 }
 
 TEST_CASE("the timer program passes lockstep", "[jit][lockstep]") {
-  same_run(kTimerProgram, 200000, EngineKind::kJitLockstep);
+  same_run(timer_program(), 200000, EngineKind::kJitLockstep);
   Rig jit(EngineKind::kJitLockstep);
-  jit.load(test::kCodeBase, kTimerProgram);
+  jit.load(test::kCodeBase, timer_program());
   jit.run(100000);
   CHECK(jit.jit_engine->lockstep_report() == "");
   CHECK(jit.jit_engine->stats().lockstep_blocks > 1000);
@@ -73,12 +72,12 @@ TEST_CASE("the timer program passes lockstep", "[jit][lockstep]") {
 
 TEST_CASE("code that rewrites the next instruction of its own block", "[jit][smc]") {
   Rig jit(EngineKind::kJit);
-  jit.load(test::kCodeBase, kSmcProgram);
+  jit.load(test::kCodeBase, smc_program());
   CHECK(jit.run(10000) == core::StopReason::kHalted);
   CHECK((jit.s().gpr[x86::kEbx] & 0xFF) == (50 * 51 / 2) % 256);
   CHECK(jit.jit_engine->stats().cache.invalidations >= 50);
-  same_run(kSmcProgram, 10000, EngineKind::kJit);
-  same_run(kSmcProgram, 10000, EngineKind::kJitLockstep);
+  same_run(smc_program(), 10000, EngineKind::kJit);
+  same_run(smc_program(), 10000, EngineKind::kJitLockstep);
 }
 
 TEST_CASE("data written next to code leaves other blocks of the page alone", "[jit][smc]") {
@@ -147,10 +146,10 @@ TEST_CASE("an instruction crossing a page runs in the interpreter", "[jit]") {
 
 TEST_CASE("a tiny translation cache flushes and still runs correctly", "[jit]") {
   Rig jit(EngineKind::kJit, x86::CpuModel::kP6, 256);
-  jit.load(test::kCodeBase, kTimerProgram);
+  jit.load(test::kCodeBase, timer_program());
   jit.run(50000);
   CHECK(jit.jit_engine->stats().cache.flushes > 10);
-  same_run(kTimerProgram, 50000, EngineKind::kJit, x86::CpuModel::kP6, 256);
+  same_run(timer_program(), 50000, EngineKind::kJit, x86::CpuModel::kP6, 256);
 }
 
 TEST_CASE("the 80286's LOCK forms the decoder refuses run under the JIT", "[jit]") {

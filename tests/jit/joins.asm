@@ -1,5 +1,5 @@
 ; jit_joins_test.cpp: branches that stay inside their block (jit/emit_join.h)
-; (nasm -f bin; bytes pasted there). Real mode at 1000:0000. One block holds
+; (nasm -f bin, assembled by meson). Real mode at 1000:0000. One block holds
 ; two nested loops whose heads are not its first instruction (LOOP and JNZ
 ; back into the block), forward branches to instructions of the block whose
 ; two paths leave the flags in different forms (CMP on one, INC on the

@@ -1,5 +1,5 @@
-; jit_links_test.cpp: what links survive and what kills them (nasm -f bin;
-; bytes pasted there). Runs at 1000:0000, enters flat 32-bit protected mode
+; jit_links_test.cpp: what links survive and what kills them (nasm -f bin, assembled by meson).
+; Runs at 1000:0000, enters flat 32-bit protected mode
 ; with paging and then:
 ;  1. 1000 x INT 30h / IRET (handler: inc ebx) in a loop of three blocks:
 ;     the loop's links must survive the INT and the IRET (EBX = 1000);

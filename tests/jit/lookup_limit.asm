@@ -1,5 +1,5 @@
-; The CS-limit program of jit_lookup_test.cpp (nasm -f bin; bytes pasted
-; there). Runs at 1000:0000 and enters 32-bit protected mode through a code
+; The CS-limit program of jit_lookup_test.cpp (nasm -f bin, assembled by meson).
+; Runs at 1000:0000 and enters 32-bit protected mode through a code
 ; segment (18h) of base 10000h and limit FFFFh, where it calls 7F0Ch once:
 ; seven INC EBX and a RET, translated as one block. Then it goes on in code
 ; segment 08h, same base and mode, limit 7F0Fh (its end is not a page's

@@ -1,5 +1,5 @@
-; The lookup-mode program of jit_lookup_test.cpp (nasm -f bin; bytes pasted
-; there). Two code segments with the same base (10000h) and limit, one
+; The lookup-mode program of jit_lookup_test.cpp (nasm -f bin, assembled by meson).
+; Two code segments with the same base (10000h) and limit, one
 ; 16-bit (18h), one 32-bit (08h): far JMPs between them keep every link and
 ; lookup entry (same CS base and limit). Each round a 16-bit RET and a
 ; 32-bit RET go to the same linear address `cont`, whose bytes decode

@@ -1,5 +1,5 @@
 ; jit_chain_test.cpp: links keyed by linear address must die when the
-; mapping changes (nasm -f bin; bytes pasted there). Runs at 1000:0000,
+; mapping changes (nasm -f bin, assembled by meson). Runs at 1000:0000,
 ; enters flat 32-bit protected mode with paging, then CALLs linear 80000h,
 ; whose page is remapped between calls: physical 30000h holds "mov eax,1;
 ; ret", 31000h "mov eax,2; ret", 80000h "mov eax,4; ret" (the test loads

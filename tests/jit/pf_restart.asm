@@ -1,5 +1,5 @@
-; jit_links_test.cpp: the page-fault round trip (nasm -f bin; bytes pasted
-; there). Runs at 1000:0000, enters flat 32-bit protected mode with paging,
+; jit_links_test.cpp: the page-fault round trip (nasm -f bin, assembled by meson).
+; Runs at 1000:0000, enters flat 32-bit protected mode with paging,
 ; then 200 times reads linear 400000h while its PTE is not present: the #PF
 ; handler maps it to 81000h (the test puts 7 there) and IRETs with RF set in
 ; the frame (a fault), the read restarts; then the PTE is cleared again with

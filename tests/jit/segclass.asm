@@ -1,6 +1,6 @@
 ; jit_segclass_test.cpp: the segment classes of the block key (jit/block.h)
 ; must keep a block translated for one kind of data segment from running
-; under another (nasm -f bin; bytes pasted there). Runs at 1000:0000, enters
+; under another (nasm -f bin, assembled by meson). Runs at 1000:0000, enters
 ; flat 32-bit protected mode (no paging), then calls one subroutine, `probe`,
 ; ten times with ES loaded from a table in turn:
 ;   10h flat read/write (class kFlat)        no fault

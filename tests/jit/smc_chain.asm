@@ -1,6 +1,6 @@
 ; jit_chain_test.cpp: block b rewrites the immediate of block a, which
 ; branches to b and is b's LOOP target, so the link b -> a must die each
-; pass (nasm -f bin; bytes pasted there). BL = 0 + 50 + 49 + ... + 2 mod 256.
+; pass (nasm -f bin, assembled by meson). BL = 0 + 50 + 49 + ... + 2 mod 256.
 bits 16
 org 0
   xor bx,bx

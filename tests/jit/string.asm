@@ -1,7 +1,7 @@
 ; jit_string_test.cpp: REP MOVS/STOS and REPE/REPNE CMPS/SCAS in every width, both directions, CX and
 ; ECX counts, overlapping copies and counts of several 1024-iteration
-; chunks, under PIT interrupts every 3 ticks (nasm -f bin; bytes pasted
-; there). DS = ES = 3000h; the ISR counts in 3000:F800, the loop its passes
+; chunks, under PIT interrupts every 3 ticks (nasm -f bin, assembled by meson).
+; DS = ES = 3000h; the ISR counts in 3000:F800, the loop its passes
 ; in 3000:F900; a REP STOSB finally overwrites the code at "patched".
 bits 16
 org 0

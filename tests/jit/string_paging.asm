@@ -1,5 +1,5 @@
-; jit_string_test.cpp: REP MOVSD into a not-present page (nasm -f bin; bytes
-; pasted there). Flat 32-bit protected mode with paging, identity-mapped
+; jit_string_test.cpp: REP MOVSD into a not-present page (nasm -f bin, assembled by meson).
+; Flat 32-bit protected mode with paging, identity-mapped
 ; first MiB except linear 50000h (not present). Copies 40000h -> 4F000h
 ; twice in full (8 KiB: the TLB is then warm), then 10 KiB, which runs into
 ; 50000h: the #PF handler records CR2, ECX, ESI, EDI and the error code at
