@@ -9,22 +9,14 @@
 ; The ISR logs BX, DX, SI, DI and masks IRQ0 again.
 bits 16
 org 0
+%include "pc.inc"
+%include "real_mode.inc"
 start:
   cli
-  mov al,0x11
-  out 0x20,al
-  mov al,0x08
-  out 0x21,al
-  mov al,0x04
-  out 0x21,al
-  mov al,0x01
-  out 0x21,al
-  mov al,0xFF
-  out 0x21,al
+  pic_init 0xFF               ; all masked
   xor ax,ax
   mov es,ax
-  mov word [es:8*4], isr
-  mov word [es:8*4+2], 0x1000
+  ivt_entry 8, isr
   mov ax,0x3000
   mov ds,ax
   xor si,si
@@ -36,12 +28,7 @@ start:
   sti
 round:
   ; (a)
-  mov al,0x30
-  out 0x43,al
-  mov al,20
-  out 0x40,al
-  xor al,al
-  out 0x40,al
+  pit0 0, 20
   mov di,800
 spin1:
   inc bx
@@ -52,12 +39,7 @@ spin1:
   inc dx
   inc dx
   ; (b)
-  mov al,0x30
-  out 0x43,al
-  mov al,0x60
-  out 0x40,al
-  mov al,0xEA
-  out 0x40,al
+  pit0 0, 0xEA60
   mov al,0xFE
   out 0x21,al
   mov di,30
@@ -65,12 +47,7 @@ spin2:
   inc si
   dec di
   jnz spin2
-  mov al,0x30
-  out 0x43,al
-  mov al,3
-  out 0x40,al
-  xor al,al
-  out 0x40,al
+  pit0 0, 3
   mov di,400
 spin3:
   inc si
@@ -95,8 +72,7 @@ isr:
   inc word [0x802]
   mov al,0xFF
   out 0x21,al
-  mov al,0x20
-  out 0x20,al
+  eoi
   pop di
   pop ax
   iret

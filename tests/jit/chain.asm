@@ -5,28 +5,15 @@
 ; the loop stores to DS:SI and counts its passes in DS:0900.
 bits 16
 org 0
+%include "pc.inc"
+%include "real_mode.inc"
 start:
   cli
-  mov al,0x11
-  out 0x20,al
-  mov al,0x08
-  out 0x21,al
-  mov al,0x04
-  out 0x21,al
-  mov al,0x01
-  out 0x21,al
-  mov al,0xFE
-  out 0x21,al
-  mov al,0x34
-  out 0x43,al
-  mov al,37
-  out 0x40,al
-  xor al,al
-  out 0x40,al
+  pic_init 0xFE                ; only IRQ0 unmasked
+  pit0 2, 37                 ; rate generator
   xor ax,ax
   mov es,ax
-  mov word [es:8*4], isr
-  mov word [es:8*4+2], 0x1000
+  ivt_entry 8, isr
   mov ax, 0x3000
   mov ds, ax
   mov es, ax
@@ -80,9 +67,4 @@ sub3:
   rol dx, 1
   ret 2
 isr:
-  push ax
-  inc word [0x800]
-  mov al, 0x20
-  out 0x20, al
-  pop ax
-  iret
+  counting_isr 0x800

@@ -18,6 +18,7 @@
 ; Code at 1000:0000, DS = ES = 3000, SS:SP = 2000:FFFE (tests/jit/jit_guest.h).
 bits 16
 org 0
+%include "real_mode.inc"
 resume   equ 0x0800   ; DS offsets of the variables
 de_count equ 0x0802
 gp_count equ 0x0804
@@ -31,12 +32,9 @@ ud_count equ 0x0828
 start:
   xor ax, ax
   mov es, ax
-  mov word [es:0*4], fault_de
-  mov word [es:0*4+2], 0x1000
-  mov word [es:6*4], fault_ud
-  mov word [es:6*4+2], 0x1000
-  mov word [es:13*4], fault_gp
-  mov word [es:13*4+2], 0x1000
+  ivt_entry 0, fault_de
+  ivt_entry 6, fault_ud
+  ivt_entry 13, fault_gp
   mov ax, 0x3000
   mov ds, ax
   mov es, ax

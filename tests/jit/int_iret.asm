@@ -7,26 +7,16 @@
 ; first instruction at after_b (its handler clears TF).
 bits 16
 org 0
+%include "pc.inc"
+%include "real_mode.inc"
 start:
   cli
-  mov al,0x11
-  out 0x20,al
-  mov al,0x08
-  out 0x21,al
-  mov al,0x04
-  out 0x21,al
-  mov al,0x01
-  out 0x21,al
-  mov al,0xFF
-  out 0x21,al
+  pic_init 0xFF               ; all masked
   xor ax,ax
   mov es,ax
-  mov word [es:8*4], isr0
-  mov word [es:8*4+2], 0x1000
-  mov word [es:0x30*4], isr30
-  mov word [es:0x30*4+2], 0x1000
-  mov word [es:1*4], isr1
-  mov word [es:1*4+2], 0x1000
+  ivt_entry 8, isr0
+  ivt_entry 0x30, isr30
+  ivt_entry 1, isr1
   mov ax,0x3000
   mov ds,ax
   xor bx,bx
@@ -45,12 +35,7 @@ round:
   int 0x30
   add dx,ax
   ; (a)
-  mov al,0x30
-  out 0x43,al
-  mov al,2
-  out 0x40,al
-  xor al,al
-  out 0x40,al
+  pit0 0, 2
   mov al,0xFE
   out 0x21,al
   mov di,200
@@ -100,8 +85,7 @@ isr0:
   inc word [0x804]
   mov al,0xFF
   out 0x21,al
-  mov al,0x20
-  out 0x20,al
+  eoi
   pop ax
   pop bp
   iret

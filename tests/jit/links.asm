@@ -15,43 +15,21 @@
 ; loads them).
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:(0x10000 + pm)
+%include "protected_mode.inc"
+%include "paging.inc"
+  pm_enter 0x08, 0x10000 + pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
+  pm_flat_data
   lidt [0x10000 + idtr]
   ; page tables: PT0 (20000h's) and PT0_B identity, PT1 the low 4 MiB again
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  mov [edi], eax
-  mov [edi + 0x1000], eax
-  mov [edi + 0x3000], eax
-  add eax, 0x1000
-  add edi, 4
-  loop .fill
+  identity_pt 0x21000, 1024, 0x1000, 0x3000
   mov dword [0x22000 + 0x80 * 4], 0x81003
   mov dword [0x24000 + 0x80 * 4], 0x81003
   mov dword [0x20000], 0x21003
   mov dword [0x20004], 0x22003
   mov dword [0x23000], 0x24003
-  mov eax, 0x20000
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  jmp .paged
-.paged:
+  paging_on 0x20000
   ; ---- 1: INT / IRET
   xor ebx, ebx
   mov ecx, 1000
@@ -111,19 +89,9 @@ pm:
 handler:
   inc ebx
   iret
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF        ; 08h: code, base 0
-  dq 0x00CF92000000FFFF        ; 10h: data, base 0
+gdt_flat
   dq 0x00CF9A400000FFFF        ; 18h: code, base 400000h
   dw 0x67, 0x9200, 0x8900, 0   ; 20h: TSS A at 9200h
   dw 0x67, 0x9300, 0x8900, 0   ; 28h: TSS B at 9300h
-gdtr:
-  dw 47
-  dd 0x10000 + gdt
-gate30:                        ; the IDT's entry 30h (entries 0-2Fh, never used, overlap the code)
-  dw (0x10000 + handler - $$) & 0xFFFF, 0x08, 0x8E00, (0x10000 + handler - $$) >> 16
-idtr:
-  dw 0x31 * 8 - 1
-  dd 0x10000 + gate30 - 0x30 * 8
+gdt_end
+idt_one_gate 0x30, handler

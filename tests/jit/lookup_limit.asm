@@ -10,19 +10,11 @@
 ; within the limit. EBX = 20 at the HLT.
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x18:pm
+%include "protected_mode.inc"
+  pm_enter 0x18, pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
+  pm_flat_data
   lidt [0x10000 + idtr]
   call 0x7F0C
   jmp dword 0x08:small
@@ -43,9 +35,7 @@ gdt:
   db 0x0F, 0x7F, 0x00, 0x00, 0x01, 0x9A, 0x40, 0x00   ; 08h: code32, base 10000h, limit 7F0Fh
   db 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x92, 0xCF, 0x00   ; 10h: flat data
   db 0xFF, 0xFF, 0x00, 0x00, 0x01, 0x9A, 0x40, 0x00   ; 18h: code32, base 10000h, limit FFFFh
-gdtr:
-  dw 31
-  dd 0x10000 + gdt
+gdt_end
 idt:
   times 13 dq 0
   dw gp, 0x08, 0x8E00, 0     ; 13: 32-bit interrupt gate to 08h:gp

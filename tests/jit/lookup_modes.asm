@@ -7,6 +7,7 @@
 ; 90400001h): the lookup table must not hand one mode's block to the other.
 bits 16
 org 0
+%include "protected_mode.inc"
 start:
   cli
   lgdt [cs:gdtr]
@@ -49,6 +50,4 @@ gdt:
   db 0xFF, 0xFF, 0x00, 0x00, 0x01, 0x9A, 0x40, 0x00   ; 08h: code32, base 10000h, limit FFFFh
   db 0xFF, 0xFF, 0x00, 0x00, 0x02, 0x92, 0x00, 0x00   ; 10h: data16, base 20000h, limit FFFFh
   db 0xFF, 0xFF, 0x00, 0x00, 0x01, 0x9A, 0x00, 0x00   ; 18h: code16, base 10000h, limit FFFFh
-gdtr:
-  dw 0x1F
-  dd 0x10000 + gdt
+gdt_end

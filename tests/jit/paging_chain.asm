@@ -7,39 +7,18 @@
 ; directories, loop 3 turns paging off and on. EBX sums what the calls return.
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:(0x10000 + pm)
+%include "protected_mode.inc"
+%include "paging.inc"
+  pm_enter 0x08, 0x10000 + pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 256
-.fill:
-  mov [edi], eax
-  mov [edi + 0x2000], eax
-  add eax, 0x1000
-  add edi, 4
-  loop .fill
+  pm_flat_data
+  identity_pt 0x21000, 256, 0x2000   ; PT 21000h and 23000h
   mov dword [0x21000 + 0x80 * 4], 0x30003
   mov dword [0x23000 + 0x80 * 4], 0x31003
   mov dword [0x20000], 0x21003
   mov dword [0x22000], 0x23003
-  mov eax, 0x20000
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  jmp .paged
-.paged:
+  paging_on 0x20000
   xor ebx, ebx
   mov ecx, 10
 .l1:                        ; 1, 2, 1, 2, ...: +15
@@ -71,11 +50,5 @@ pm:
   dec ecx
   jnz .l3
   hlt
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF
-  dq 0x00CF92000000FFFF
-gdtr:
-  dw 23
-  dd 0x10000 + gdt
+gdt_flat
+gdt_end

@@ -6,37 +6,17 @@
 ; INVLPG (of a 4 MiB region no code is in: links stay). EBX = 200 * 7.
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:(0x10000 + pm)
+%include "protected_mode.inc"
+%include "paging.inc"
+  pm_enter 0x08, 0x10000 + pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
+  pm_flat_data
   lidt [0x10000 + idtr]
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 1024
-.fill:
-  mov [edi], eax
-  add eax, 0x1000
-  add edi, 4
-  loop .fill
+  identity_pt 0x21000, 1024
   mov dword [0x20000], 0x21003
   mov dword [0x20004], 0x22003    ; PT 22000h: nothing present
-  mov eax, 0x20000
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  jmp .paged
-.paged:
+  paging_on 0x20000
   xor ebx, ebx
   mov ecx, 200
 .l:
@@ -51,16 +31,6 @@ pf:
   mov dword [0x22000], 0x81003
   add esp, 4                   ; the error code
   iret
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF
-  dq 0x00CF92000000FFFF
-gdtr:
-  dw 23
-  dd 0x10000 + gdt
-gate0e:                        ; the IDT's entry 0Eh (entries 0-0Dh, never used, overlap the code)
-  dw (0x10000 + pf - $$) & 0xFFFF, 0x08, 0x8E00, (0x10000 + pf - $$) >> 16
-idtr:
-  dw 0x0F * 8 - 1
-  dd 0x10000 + gate0e - 0x0E * 8
+gdt_flat
+gdt_end
+idt_one_gate 0x0E, pf

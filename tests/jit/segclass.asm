@@ -14,19 +14,11 @@
 ; wrong class would read the wrong bytes or miss a fault (EBX = 6).
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:(0x10000 + pm)
+%include "protected_mode.inc"
+  pm_enter 0x08, 0x10000 + pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
+  pm_flat_data
   lidt [0x10000 + idtr]
   mov dword [0x800], 0x11111111
   mov dword [0x1ffc], 0x33333333
@@ -57,20 +49,10 @@ gp_handler:
   iret
 sels:
   dw 0x28, 0x30, 0x20, 0x18, 0x10, 0x30, 0x28, 0x18, 0x20, 0x10
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF        ; 08h: code, base 0, 4 GiB
-  dq 0x00CF92000000FFFF        ; 10h: data, base 0, 4 GiB, read/write
+gdt_flat
   dq 0x0040920300001FFF        ; 18h: data, base 30000h, limit 1FFFh
   dq 0x0040920300000FFF        ; 20h: data, base 30000h, limit FFFh
   dq 0x00CF90000000FFFF        ; 28h: data, base 0, 4 GiB, read-only
   dq 0x0040960300000FFF        ; 30h: data, expand-down, base 30000h, limit FFFh
-gdtr:
-  dw 55
-  dd 0x10000 + gdt
-gate0d:                        ; the IDT's entry 0Dh (entries 0-0Ch, never used, overlap the code)
-  dw (0x10000 + gp_handler - $$) & 0xFFFF, 0x08, 0x8E00, (0x10000 + gp_handler - $$) >> 16
-idtr:
-  dw 0x0e * 8 - 1
-  dd 0x10000 + gate0d - 0x0d * 8
+gdt_end
+idt_one_gate 0x0D, gp_handler

@@ -1,5 +1,4 @@
 ; The self-modifying program of jit_engine_test.cpp (nasm -f bin, assembled by meson).
-; 
 bits 16
 org 0
   xor bx,bx

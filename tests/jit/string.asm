@@ -5,28 +5,15 @@
 ; in 3000:F900; a REP STOSB finally overwrites the code at "patched".
 bits 16
 org 0
+%include "pc.inc"
+%include "real_mode.inc"
 start:
   cli
-  mov al,0x11
-  out 0x20,al
-  mov al,0x08
-  out 0x21,al
-  mov al,0x04
-  out 0x21,al
-  mov al,0x01
-  out 0x21,al
-  mov al,0xFE
-  out 0x21,al
-  mov al,0x34
-  out 0x43,al
-  mov al,3
-  out 0x40,al
-  xor al,al
-  out 0x40,al
+  pic_init 0xFE                ; only IRQ0 unmasked
+  pit0 2, 3                 ; rate generator
   xor ax,ax
   mov es,ax
-  mov word [es:8*4], isr
-  mov word [es:8*4+2], 0x1000
+  ivt_entry 8, isr
   mov ax, 0x3000
   mov ds, ax
   mov es, ax
@@ -104,9 +91,4 @@ patched:
   cli
   hlt
 isr:
-  push ax
-  inc word [0xF800]
-  mov al, 0x20
-  out 0x20, al
-  pop ax
-  iret
+  counting_isr 0xF800

@@ -6,41 +6,21 @@
 ; 7000h and halts. The state must be the interpreter's to the byte.
 bits 16
 org 0
-  cli
-  lgdt [cs:gdtr]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:(0x10000 + pm)
+%include "protected_mode.inc"
+%include "paging.inc"
+  pm_enter 0x08, 0x10000 + pm
 bits 32
 pm:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov esp, 0x9000
+  pm_flat_data
   lidt [0x10000 + idtr]
   mov eax, 0x10000 + pf_handler     ; IDT entry 14 at 0x10000 + idt
   mov [0x10000 + idt + 14 * 8], ax
   shr eax, 16
   mov [0x10000 + idt + 14 * 8 + 6], ax
-  mov edi, 0x21000
-  mov eax, 3
-  mov ecx, 256
-.fill:
-  mov [edi], eax
-  add eax, 0x1000
-  add edi, 4
-  loop .fill
+  identity_pt 0x21000, 256
   mov dword [0x21000 + 0x50 * 4], 0  ; 50000h not present
   mov dword [0x20000], 0x21003
-  mov eax, 0x20000
-  mov cr3, eax
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  jmp .paged
-.paged:
+  paging_on 0x20000
   cld
   mov edi, 0x40000
   mov eax, 0x01020304
@@ -68,14 +48,8 @@ pf_handler:
   pop eax
   mov [0x7010], eax                  ; error code
   hlt
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF
-  dq 0x00CF92000000FFFF
-gdtr:
-  dw 23
-  dd 0x10000 + gdt
+gdt_flat
+gdt_end
 idt:
   times 14 dq 0
   dw 0, 0x08, 0x8E00, 0              ; #PF: 32-bit interrupt gate (offset patched)
