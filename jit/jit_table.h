@@ -23,7 +23,9 @@ namespace tx86::jit {
 // (both callee-saved, so they survive the calls); r13 is the flags scratch
 // (PUSHFQ; POP r13); r15 and rbp, r14, rsi, rdi hold the guest EFLAGS and
 // registers the block caches (reg_cache.h: never touch them directly, use
-// emit_get/emit_put/guest() of emit_util.h). [rsp] is an 8-byte spill slot
+// emit_get/emit_put/guest() of emit_util.h); r8 counts what a loop's back
+// edges retired (reg_cache.h), so emitters must not use it as scratch.
+// [rsp] is an 8-byte spill slot
 // that survives calls. The stack is 16-byte aligned at every call; every
 // block has the same frame, so chain stubs jump from block to block.
 //
