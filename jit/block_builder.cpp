@@ -77,6 +77,8 @@ void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t eip) {
   if (j.loop) {
     if (env.pending != 0) emit_retire(env, eip);
     env.rc.full_pending_flags(env.a);
+  } else if (env.flags_dead_before(env.index)) {
+    env.rc.drop_dead_flags();  // every branch here drops them too (emit_jcc_sides)
   } else {
     for (const RegCache& from : j.incoming)
       if (!from.same_flags_form(env.rc)) env.rc.materialize_flags(env.a);
@@ -102,6 +104,24 @@ bool inside_branch(const x86::Insn& i) {
              (i.attrs & kEndAttrs) == (x86::kAttrBranch | x86::kAttrEndsBlock);
     default: return false;
   }
+}
+
+// Whether instruction k emits no code that changes the host flags when
+// they hold its condition (emit_jcc, emit_setcc, emit_cmovcc): a Jcc that
+// is not the block's last (the last one's exits retire first), SETcc or
+// CMOVcc of registers.
+bool keeps_host_flags(const Block& b, size_t k, const JitTable& table) {
+  const x86::Insn& i = b.insns[k].insn;
+  // A Jcc's table entry has no inline test (a taken side beyond the CS
+  // limit faults), but a branch inside the block is always emitted inline.
+  if (inside_branch(i)) return k + 1 < b.count;
+  if (!table.inlines(i)) return false;
+  if (i.has(x86::kAttrCond) && !i.has(x86::kAttrBranch) && !i.has(x86::kAttrX87)) {
+    // SETcc r/m8, CMOVcc r, r/m.
+    const x86::Operand& rm = i.ops[i.num_operands - 1];
+    return rm.kind == x86::OperandKind::kReg;
+  }
+  return false;
 }
 
 // The flags an inline instruction reads. The decoder's rows say a shift or
@@ -147,7 +167,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   // block's end (the next block, an interrupt or an exception may read
   // them) and before any instruction that calls a handler (it may read any
   // flag, or fault and push FLAGS).
-  std::vector<uint32_t> live_after(b.count);
+  std::vector<uint32_t> live_after(b.count), live_before(b.count);
   uint32_t live = x86::kArithFlags;
   for (size_t k = b.count; k-- > 0;) {
     const x86::Insn& i = b.insns[k].insn;
@@ -157,20 +177,32 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     live_after[k] = live;
     if (table.inlines(i) && !may_fault(i)) live = (live & ~i.flags_written) | inline_flags_read(i);
     else live = x86::kArithFlags;
+    live_before[k] = live;
   }
   std::vector<std::function<void()>> cold;
   EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, generation, RegCache::plan(b, table)};
   std::vector<EmitEnv::JoinPoint> joins = find_joins(b, a);
   env.joins = &joins;
+  env.flags_live_before = &live_before;
   if (std::any_of(joins.begin(), joins.end(), [](const EmitEnv::JoinPoint& j) { return j.loop; }))
     env.rc.count_back_edges_in_r8(retired);
   env.rc.emit_load(a);  // r8 := 0 too, if back edges count there
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
+    // Flags whose capture waits (RegCache::defer_capture): forgotten if no
+    // one reads them, left in the host's flags register for an instruction
+    // that keeps it, else captured now.
+    if (env.rc.capture_deferred()) {
+      // A forward join's liveness is the straight line's; a taken side
+      // that needs more brings its own (emit_join_edge merges).
+      if ((live_before[k] & x86::kArithFlags) == 0) env.rc.drop_dead_flags();
+      else if (joins[k].label.isValid() || !keeps_host_flags(b, k, table)) env.rc.emit_capture(a);
+    }
     if (joins[k].label.isValid()) reach_join(env, joins[k], b.insns[k].eip);
     env.flags_live_after = live_after[k];
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }
+  env.rc.emit_capture(a);
   if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);
   // A block cut by its size or the page end falls through to the next one:
   // chain there as a branch's not-taken path does (the branch emitters

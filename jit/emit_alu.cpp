@@ -118,7 +118,8 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
   if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
   else a.emit(host_inst(i.mnemonic), dst, src);
-  if (live) emit_capture_flags(env);
+  // With no store to follow, nothing else is emitted for the instruction.
+  if (live) emit_capture_flags(env, /*last=*/!(writes_back && dst_mem));
   if (writes_back) {
     if (dst_mem) {
       a.mov(ax::ecx, ax::eax);

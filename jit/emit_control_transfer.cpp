@@ -115,10 +115,17 @@ void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit:
       j->incoming.push_back(env.rc);
       EmitEnv* e = &env;
       const RegCache rc = env.rc;
-      env.cold->push_back([e, j, taken, pending, rc] {
+      const bool dead = env.flags_dead_before(insn_index(env.block, target));
+      if (dead) j->incoming.back().drop_dead_flags();
+      env.cold->push_back([e, j, taken, pending, rc, dead] {
         e->a.bind(taken);
         const RegCache saved_rc = e->rc;
         e->rc = rc;
+        e->rc.enter_out_of_line(e->a);
+        // No one reads the flags at the join: forgotten on both sides
+        // (reach_join), else captured here.
+        if (dead) e->rc.drop_dead_flags();
+        e->rc.emit_capture(e->a);
         emit_join_edge(*e, *j, pending + 1);
         e->rc = saved_rc;
       });
@@ -134,6 +141,8 @@ void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit:
       const RegCache saved_rc = e->rc;
       const uint32_t saved = e->pending;
       e->rc = rc;
+      e->rc.enter_out_of_line(e->a);
+      e->rc.emit_capture(e->a);
       emit_taken(*e, *b, pending, slot);
       e->rc = saved_rc;
       e->pending = saved;
@@ -163,6 +172,7 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
     // The instruction just before left the flags in the host's register
     // (reg_cache.h): the host's own Jcc of the same code tests them.
     a.j(static_cast<ax::CondCode>(cc), taken);
+    env.rc.note_host_flags(a.offset());  // the jump keeps them
   } else {
     emit_condition_test(env, cc);
     if (cc & 1) a.jz(taken);

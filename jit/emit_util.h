@@ -58,8 +58,14 @@ inline void emit_merge_flags(EmitEnv& env, uint32_t written, uint32_t from_host)
 }
 // r13 := the host flags (PUSHFQ; POP r13) right after the host instruction
 // that computed them; they also stay in the host's flags register until the
-// next code that changes them (RegCache::note_host_flags).
-inline void emit_capture_flags(EmitEnv& env) {
+// next code that changes them (RegCache::note_host_flags). `last`: the
+// emitter emits no more code for the instruction, so the capture may wait
+// for the block builder's decision at the next one (RegCache::defer_capture).
+inline void emit_capture_flags(EmitEnv& env, bool last = false) {
+  if (last) {
+    env.rc.defer_capture(env.a.offset());
+    return;
+  }
   env.a.pushfq();
   env.a.pop(asmjit::x86::r13);
   env.rc.note_host_flags(env.a.offset());

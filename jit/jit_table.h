@@ -73,6 +73,13 @@ struct EmitEnv {
   struct StoreStop;
   std::shared_ptr<StoreStop> last_store;
   size_t side_exits = 0;  // exits of branches inside the block used so far
+  // Arithmetic flags live before each instruction of the block (backward
+  // liveness along the straight line; block_builder.cpp).
+  const std::vector<uint32_t>* flags_live_before = nullptr;
+  // Whether no flag is live before the instruction at index `k`.
+  bool flags_dead_before(size_t k) const {
+    return flags_live_before != nullptr && k < flags_live_before->size() && (*flags_live_before)[k] == 0;
+  }
 
   // The join point at guest EIP `eip`, if an instruction of the block starts
   // there and a branch of the block reaches it; else null.

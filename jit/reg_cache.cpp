@@ -135,7 +135,17 @@ asmjit::Operand RegCache::eflags() const {
   return eflags_state();
 }
 
+void RegCache::emit_capture(ax::Assembler& a) {
+  if (!deferred_) return;
+  if (a.offset() != host_flags_at_) throw std::logic_error("jit: deferred flags capture after the host flags changed");
+  a.pushfq();
+  a.pop(ax::r13);
+  deferred_ = false;
+  host_flags_at_ = a.offset();
+}
+
 void RegCache::emit_merge(ax::Assembler& a) const {
+  if (deferred_) throw std::logic_error("jit: flags merged while their capture waits");
   // Idempotent (r13d stays masked), so a copy of this state may run it on
   // an out-of-line path and the straight-line code again later.
   a.and_(ax::r13d, pending_from_host_);
@@ -159,12 +169,14 @@ void RegCache::set_pending(uint32_t written, uint32_t from_host) {
 
 void RegCache::materialize_flags(ax::Assembler& a) {
   if (!pending_) return;
+  emit_capture(a);
   emit_merge(a);
   pending_ = false;
 }
 
 void RegCache::full_pending_flags(ax::Assembler& a) {
   if (!flags_) return;
+  emit_capture(a);
   if (pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == x86::kArithFlags) return;
   materialize_flags(a);
   a.mov(ax::r13d, ax::r15d);
@@ -174,6 +186,7 @@ void RegCache::full_pending_flags(ax::Assembler& a) {
 }
 
 asmjit::Operand RegCache::condition_flags(ax::Assembler& a, uint32_t needed) {
+  emit_capture(a);
   if (pending_ && (needed & ~pending_from_host_) == 0) return ax::r13d;
   materialize_flags(a);
   return eflags();
@@ -202,6 +215,7 @@ void RegCache::emit_load(ax::Assembler& a, bool callee_saved) {
     dirty_ = 0;
     flags_dirty_ = false;
     pending_ = false;
+    deferred_ = false;
   }
 }
 

@@ -118,6 +118,36 @@ class RegCache {
   void note_host_flags(size_t offset) { host_flags_at_ = offset; }
   // Forgets that (a join point: other paths arrive with other host flags).
   void forget_host_flags() { host_flags_at_ = kNoOffset; }
+
+  // The capture may wait (emit_capture_flags with `last`): the pending
+  // flags are then only in the host's flags register, r13 does not hold
+  // them yet. The block builder decides at the next instruction: it
+  // captures them (emit_capture) unless that instruction keeps the host
+  // flags (an inline Jcc inside the block, SETcc or CMOVcc of registers)
+  // or no one reads them before they are written again (drop_dead_flags).
+  // A Jcc's taken side captures first thing out of line. Everything that
+  // reads r13 as the flags captures first; a flush with the capture still
+  // waiting is a bug in an emitter (std::logic_error).
+  void defer_capture(size_t offset) {
+    deferred_ = true;
+    host_flags_at_ = offset;
+  }
+  bool capture_deferred() const { return deferred_; }
+  // PUSHFQ; POP r13, if the capture waits: the host flags must still be
+  // the pending ones (nothing emitted since; std::logic_error if not).
+  void emit_capture(asmjit::x86::Assembler& a);
+  // The capture waits on an out-of-line path entered by a jump from where
+  // the host flags held them (a Jcc's taken side): they hold here too.
+  void enter_out_of_line(asmjit::x86::Assembler& a) {
+    if (deferred_) host_flags_at_ = a.offset();
+  }
+  // The waiting flags are written again before anything reads them
+  // (backward liveness): forgotten, with no code. EFLAGS keeps their old
+  // values in r15d, which nothing reads before they are overwritten.
+  void drop_dead_flags() {
+    deferred_ = false;
+    pending_ = false;
+  }
   // Whether the host flags hold guest flags `needed` at code offset `offset`.
   bool host_flags_hold(size_t offset, uint32_t needed) const {
     return pending_ && offset == host_flags_at_ && (needed & ~pending_from_host_) == 0;
@@ -134,6 +164,7 @@ class RegCache {
   // branch's handler): the host registers are stale, only an exit follows.
   void handed_over() {
     back_edges_ = nullptr;  // flushed before the call, clobbered by it
+    deferred_ = false;
     dirty_ = 0;
     flags_dirty_ = false;
     pending_ = false;
@@ -151,6 +182,7 @@ class RegCache {
   static constexpr size_t kNoOffset = ~size_t{0};
   size_t host_flags_at_ = kNoOffset;
   uint64_t* back_edges_ = nullptr;
+  bool deferred_ = false;  // the pending flags are not in r13 yet
 };
 
 }  // namespace tx86::jit
