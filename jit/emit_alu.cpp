@@ -123,8 +123,8 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   if (writes_back) {
     if (dst_mem) {
       a.mov(ax::ecx, ax::eax);
-      emit_effective_address(env, i, ax::edx);
-      emit_store(env, bi, i.mem.seg, w);
+      emit_effective_address(env, i, ax::edx);  // r9 stays: the read's host address
+      emit_store(env, bi, i.mem.seg, w, /*reuse=*/true);
     } else if (w != 1 || d.reg < 4) {
       env.rc.written(d.reg);
     }

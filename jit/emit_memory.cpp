@@ -164,6 +164,10 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
   return linear;
 }
 
+// r9 after a read for write that took the slow path: no TLB addend is 1
+// (addends are page-aligned differences).
+constexpr uint32_t kNoAddend = 1;
+
 ax::Mem host_mem(unsigned w, const ax::Gp& linear) {
   const ax::Gp l = linear.r64();
   return w == 1 ? ax::byte_ptr(ax::r9, l) : w == 2 ? ax::word_ptr(ax::r9, l) : ax::dword_ptr(ax::r9, l);
@@ -204,6 +208,8 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
       a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
       a.sub(ax::qword_ptr(ax::rcx), pending);
     }
+    // No host address for the store that follows (emit_store's `reuse`).
+    if (kind == Kind::kLoadForWrite) a.mov(ax::r9d, kNoAddend);
     if (stop != nullptr && stop->check) {
       // The stop test of the instruction, which ends with this store.
       a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
@@ -271,11 +277,40 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
   emit_slow(env, bi, seg, w, for_write ? Kind::kLoadForWrite : Kind::kLoad, slow, done);
 }
 
-void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w) {
+void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse) {
   ax::Assembler& a = env.a;
   Label slow = a.newLabel(), done = a.newLabel();
-  const ax::Gp linear = emit_fast_address(env, seg, w, true, slow);
-  a.mov(host_mem(w, linear), w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx));
+  const ax::Gp value = w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
+  if (reuse) {
+    // The read for write of this same operand left the addend in r9 after
+    // it passed every check a store needs (segment, write tag, #AC), unless
+    // it took the slow path: then r9 is kNoAddend and the full path runs.
+    Label full = a.newLabel();
+    a.cmp(ax::r9, kNoAddend);
+    a.je(full);
+    ax::Gp linear = ax::edx;
+    if (mode_segment_class(env.block.key.mode, seg) != SegClass::kFlat) {
+      a.mov(ax::eax, ax::edx);
+      a.add(ax::eax, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+      linear = ax::eax;
+    }
+    a.mov(host_mem(w, linear), value);
+    EmitEnv* e = &env;
+    const size_t index = env.index;
+    env.cold->push_back([e, index, seg, w, value, full, slow, done] {
+      ax::Assembler& a = e->a;
+      a.bind(full);
+      const size_t saved = e->index;
+      e->index = index;  // the hint of this instruction's site
+      const ax::Gp l = emit_fast_address(*e, seg, w, true, slow);
+      e->index = saved;
+      a.mov(host_mem(w, l), value);
+      a.jmp(done);
+    });
+  } else {
+    const ax::Gp linear = emit_fast_address(env, seg, w, true, slow);
+    a.mov(host_mem(w, linear), value);
+  }
   a.bind(done);
   auto stop = std::make_shared<EmitEnv::StoreStop>();
   // A second store in one instruction: the stop test stays inline.

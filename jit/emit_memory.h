@@ -42,8 +42,10 @@ void emit_effective_address(EmitEnv& env, const x86::Insn& i, const asmjit::x86:
 // a read-modify-write instruction, checked as a write (segment rights, TLB
 // write tag, #PF error code with W=1), as interp::mem_read_for_write does.
 void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool for_write = false);
-// Stores the low `w` bytes of ecx at seg:edx.
-void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w);
+// Stores the low `w` bytes of ecx at seg:edx. `reuse`: right after
+// emit_load with `for_write` of the same operand, with r9 untouched since:
+// the store reuses that lookup's host address.
+void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse = false);
 
 // eax (al/ax) := the instruction's destination (its first operand) of
 // width `w`: a read for write through its memory operand, or the guest
