@@ -42,9 +42,11 @@ bool may_store(const x86::Insn& i) {
 }
 
 // The frame every block shares (chain stubs jump from one body to another,
-// emit_chain.h): rbx, r12-r15 and rbp saved, 8 bytes of spill slot at [rsp]
+// emit_chain.h): rbx, r12-r15 and rbp saved, a spill slot at [rsp], the
+// loop budget at [rsp + kBudgetSlot] (reg_cache.h) and 8 bytes of padding
 // (after the return address and six pushes the stack is 16-byte aligned).
-constexpr int kSpill = 8;
+constexpr int kSpill = 24;
+static_assert(kBudgetSlot + 8 <= kSpill && (kSpill + 8) % 16 == 0);
 
 // The join points of a block (EmitEnv::JoinPoint, emit_join.h): every
 // instruction a relative jump of the block (not CALL) reaches, a loop head
@@ -73,9 +75,12 @@ bool joins_forward(const Block& b, size_t k) {
 // RegCache::full_pending_flags; a forward join: flags left pending only if
 // every branch to it has them pending in the same form), every cached
 // register dirty.
-void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t eip) {
+void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   if (j.loop) {
-    if (env.pending != 0) emit_retire(env, eip);
+    // Retired into r8, not the counter (reg_cache.h); every exit and call
+    // out sets EIP itself.
+    if (env.pending != 0) env.a.sub(ax::r8, static_cast<int32_t>(env.pending));
+    env.pending = 0;
     env.rc.full_pending_flags(env.a);
   } else if (env.flags_dead_before(env.index)) {
     env.rc.drop_dead_flags();  // every branch here drops them too (emit_jcc_sides)
@@ -185,8 +190,8 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   env.joins = &joins;
   env.flags_live_before = &live_before;
   if (std::any_of(joins.begin(), joins.end(), [](const EmitEnv::JoinPoint& j) { return j.loop; }))
-    env.rc.count_back_edges_in_r8(retired);
-  env.rc.emit_load(a);  // r8 := 0 too, if back edges count there
+    env.rc.count_back_edges_in_r8(retired, &cpu.s, static_cast<uint32_t>(b.count));
+  env.rc.emit_load(a);  // and the budget in r8, if back edges count there
   for (size_t k = 0; k < b.count; ++k) {
     env.index = k;
     // Flags whose capture waits (RegCache::defer_capture): forgotten if no
@@ -198,7 +203,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
       if ((live_before[k] & x86::kArithFlags) == 0) env.rc.drop_dead_flags();
       else if (joins[k].label.isValid() || !keeps_host_flags(b, k, table)) env.rc.emit_capture(a);
     }
-    if (joins[k].label.isValid()) reach_join(env, joins[k], b.insns[k].eip);
+    if (joins[k].label.isValid()) reach_join(env, joins[k]);
     env.flags_live_after = live_after[k];
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
   }

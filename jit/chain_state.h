@@ -20,7 +20,11 @@ struct ChainState {
   // deadline (the next scheduler event or the budget: the interpreter's
   // boundaries). 0 while chaining is off (lockstep compares single blocks)
   // and from a kill_links() until the dispatcher runs the next block.
+  // Never above kMaxDeadline, so that a loop's budget (deadline - retired,
+  // reg_cache.h) is a signed 64-bit number; no clock reaches 2^62
+  // instructions, so the cap changes no test.
   uint64_t deadline = 0;
+  static constexpr uint64_t kMaxDeadline = uint64_t{1} << 62;
   // Set by a direct exit's stub when its link was missing or stale, for the
   // dispatcher to patch.
   ChainSlot* missed = nullptr;

@@ -42,8 +42,7 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t /*target*/) {
   a.mov(ax::rcx, chain_field(offsetof(ChainState, epoch)));
   a.cmp(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, epoch)));
   a.jne(miss);
-  a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(env.retired)));
-  a.mov(ax::rcx, ax::qword_ptr(ax::rcx));
+  a.mov(ax::rcx, retired_mem(env));
   a.add(ax::rcx, ax::qword_ptr(ax::rax, offsetof(ChainSlot, count)));
   a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
   a.ja(miss);
@@ -88,8 +87,7 @@ void emit_indirect_exit(EmitEnv& env) {
   a.cmp(ax::rdx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, epoch)));
   a.jne(miss);
   a.mov(ax::rcx, ax::qword_ptr(ax::rcx, offsetof(IndirectEntry, block)));
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
-  a.mov(ax::rax, ax::qword_ptr(ax::rax));
+  a.mov(ax::rax, retired_mem(env));
   a.add(ax::rax, ax::qword_ptr(ax::rcx, offsetof(Block, count)));
   a.cmp(ax::rax, chain_field(offsetof(ChainState, deadline)));
   a.ja(miss);

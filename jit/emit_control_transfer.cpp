@@ -157,6 +157,37 @@ void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit:
   emit_taken(env, bi, pending, env.block.exits[0]);
 }
 
+// A Jcc back to a loop head of its block: the taken side is the straight
+// line, after a jump over it on the negated condition (`stay`), so that an
+// iteration takes one branch (the JMP back to the head) rather than two;
+// only the deadline's miss is out of line (emit_join.cpp). The fall-through
+// goes on as emit_jcc_sides's does, with the flags as at the Jcc.
+void emit_loop_jcc(EmitEnv& env, const BlockInsn& bi, uint32_t pending, unsigned cc) {
+  ax::Assembler& a = env.a;
+  asmjit::Label stay = a.newLabel();
+  const bool host = env.rc.host_flags_hold(a.offset(), condition_reads(cc));
+  if (host) {
+    a.j(static_cast<ax::CondCode>(cc ^ 1), stay);
+  } else {
+    emit_condition_test(env, cc);
+    if (cc & 1) a.jnz(stay);
+    else a.jz(stay);
+  }
+  const bool inside = env.index + 1 < env.block.count;
+  ChainSlot& slot = inside ? env.block.exits[Block::kEndExits + env.side_exits++] : env.block.exits[0];
+  const RegCache saved = env.rc;
+  env.rc.enter_out_of_line(a);  // the host flags hold here as at the jump
+  env.rc.emit_capture(a);
+  emit_taken(env, bi, pending, slot);  // ends with the jump back
+  env.rc = saved;
+  a.bind(stay);
+  if (host) env.rc.note_host_flags(a.offset());  // only the jump reaches `stay`
+  env.pending = pending + 1;
+  if (inside) return;
+  emit_retire(env, bi.next_eip);
+  emit_direct_exit(env, env.block.exits[1], bi.next_eip);
+}
+
 void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   if (!branch_inlines(bi.insn)) {
     emit_call_handler(env, bi);
@@ -164,10 +195,14 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   }
   ax::Assembler& a = env.a;
   const uint32_t pending = env.pending;
-  asmjit::Label taken = a.newLabel();
   // The condition from the guest EFLAGS in ecx (SDM Vol. 1, B.1): the odd
   // codes are the negations of the even ones.
   const unsigned cc = bi.insn.cond & 0xF;
+  if (env.loop_head_for(rel_target(bi)).isValid()) {
+    emit_loop_jcc(env, bi, pending, cc);
+    return;
+  }
+  asmjit::Label taken = a.newLabel();
   if (env.rc.host_flags_hold(a.offset(), condition_reads(cc))) {
     // The instruction just before left the flags in the host's register
     // (reg_cache.h): the host's own Jcc of the same code tests them.
@@ -218,8 +253,7 @@ void emit_indirect(EmitEnv& env, const BlockInsn& bi, bool call) {
   }
   a.mov(ax::dword_ptr(ax::r12, kEip), ax::eax);
   env.pending = pending + 1;
-  a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(env.retired)));
-  a.add(ax::qword_ptr(ax::rax), env.pending);
+  a.add(retired_mem(env), env.pending);
   env.pending = 0;
   emit_indirect_exit(env);
 }
@@ -352,10 +386,7 @@ void emit_ret(EmitEnv& env, const BlockInsn& bi) {
   else emit_guest_op(env, ax::Inst::kIdAdd, x86::kEsp, 2, asmjit::imm(skip & 0xFFFF));
   a.mov(ax::dword_ptr(ax::r12, kEip), ax::eax);
   env.pending = pending + 1;
-  if (env.pending != 0) {
-    a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(env.retired)));
-    a.add(ax::qword_ptr(ax::rax), env.pending);
-  }
+  if (env.pending != 0) a.add(retired_mem(env), env.pending);
   env.pending = 0;
   emit_indirect_exit(env);
   a.bind(fault);

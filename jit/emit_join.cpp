@@ -16,40 +16,45 @@ namespace {
 
 ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int32_t>(off)); }
 
-// Back to loop head `head` at `target`: the pending instructions retire into
-// r8 (reg_cache.h: no store to the clock's counter, so iterations do not
-// chain through memory), then the deadline test (counter + r8 + the block's
-// length); if it fails, EIP is set and the block returns to the dispatcher
-// through `slot` as a missed link would. No epoch test: the
-// loop stays in this block, whose code is valid while it runs (an
-// invalidation of it stops it at once, emit_stop_check), under the mode,
-// mapping and CS it was entered with (whatever could change those ends its
-// block), and anything else that kills links (a memory map change seen
-// after a call out) drops the deadline to 0 as well (ChainState::kill_links).
-// The registers stay in host registers; the flags are brought to the loop
-// head's form (RegCache::full_pending_flags: nothing to do after a CMP).
-// Loop iterations are not counted as block runs.
+// Back to loop head `head` at `target`: the pending instructions retire
+// into r8, which counts down the budget left before the deadline
+// (reg_cache.h: no load or store of the clock's counter, so iterations do
+// not chain through memory); below 0, the deadline test (the counter +
+// what retired + the block's length <= the deadline) failed: EIP is set
+// and the block returns to the dispatcher through `slot` as a missed link
+// would, out of line. No epoch test: the loop stays in this block, whose
+// code is valid while it runs (an invalidation of it stops it at once,
+// emit_stop_check), under the mode, mapping and CS it was entered with
+// (whatever could change those ends its block), and anything else that
+// kills links (a memory map change seen after a call out) drops the
+// deadline to 0 as well (ChainState::kill_links), which the budget taken
+// after that call sees. The registers stay in host registers; the flags
+// are brought to the loop head's form (RegCache::full_pending_flags:
+// nothing to do after a CMP). Loop iterations are not counted as block
+// runs.
 void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
   at.full_pending_flags(a);
   if (!env.rc.back_edges_in_r8()) throw std::logic_error("jit: a loop in a block that does not count in r8");
+  if (env.pending == 0) throw std::logic_error("jit: a back edge that retires nothing");
   asmjit::Label miss = a.newLabel();
-  if (env.pending != 0) a.add(ax::r8, static_cast<int32_t>(env.pending));
+  a.sub(ax::r8, static_cast<int32_t>(env.pending));
   env.pending = 0;
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
-  a.mov(ax::rcx, ax::qword_ptr(ax::rax));
-  a.lea(ax::rcx, ax::qword_ptr(ax::rcx, ax::r8, 0, static_cast<int32_t>(env.block.count)));
-  a.cmp(ax::rcx, chain_field(offsetof(ChainState, deadline)));
-  a.ja(miss);
+  a.jl(miss);
   a.jmp(head);
-  a.bind(miss);
-  a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), target);
-  at.emit_flush(a);  // the counter += r8
-  a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(&slot)));
-  a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
-  a.mov(ax::eax, kExitEnd);
-  a.jmp(env.exit);
+  EmitEnv* e = &env;
+  ChainSlot* s = &slot;
+  env.cold->push_back([e, s, target, at, miss] {
+    ax::Assembler& a = e->a;
+    a.bind(miss);
+    a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), target);
+    at.emit_flush(a);  // the counter += what r8 counted
+    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(s)));
+    a.mov(chain_field(offsetof(ChainState, missed)), ax::rax);
+    a.mov(ax::eax, kExitEnd);
+    a.jmp(e->exit);
+  });
 }
 
 }  // namespace
@@ -65,9 +70,10 @@ void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending) {
   // The join counts j.pending instructions as run but not yet retired;
   // this side ran `pending` of them.
   const int64_t diff = int64_t{pending} - int64_t{j.pending};
-  if (diff != 0) {
-    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
-    a.add(ax::qword_ptr(ax::rax), static_cast<int32_t>(diff));
+  if (diff != 0 && env.rc.back_edges_in_r8()) {
+    a.sub(ax::r8, static_cast<int32_t>(diff));  // the block goes on: the counter stays (reg_cache.h)
+  } else if (diff != 0) {
+    a.add(retired_mem(env), static_cast<int32_t>(diff));
   }
   a.jmp(j.label);
 }

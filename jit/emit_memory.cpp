@@ -186,9 +186,13 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
     ax::Assembler& a = e->a;
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
-    if (pending != 0) {
-      a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(e->retired)));
-      a.add(ax::qword_ptr(ax::rax), pending);
+    // The clock as at the instruction (the accessor may raise an interrupt
+    // or fault); a block that counts down in r8 (reg_cache.h) retires there,
+    // and the flush adds it to the counter.
+    if (pending != 0 && rc.back_edges_in_r8()) {
+      a.sub(ax::r8, pending);
+    } else if (pending != 0) {
+      a.add(retired_mem(*e), pending);
     }
     rc.emit_flush(a);  // the accessor reads EFLAGS.AC; a fault leaves the block
     a.mov(ax::rdi, ax::rbx);
@@ -203,10 +207,14 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
       a.test(ax::rax, ax::rax);
       a.js(fault);
     }
+    // The clock back to before the instruction's block-mates (they retire
+    // later); the load's budget is of the counter with them, so a block that
+    // counts down gives them back in r8.
     rc.emit_load(a, /*callee_saved=*/false);
-    if (pending != 0) {
-      a.movabs(ax::rcx, imm(reinterpret_cast<uint64_t>(e->retired)));
-      a.sub(ax::qword_ptr(ax::rcx), pending);
+    if (pending != 0 && rc.back_edges_in_r8()) {
+      a.add(ax::r8, pending);
+    } else if (pending != 0) {
+      a.sub(retired_mem(*e), pending);
     }
     // No host address for the store that follows (emit_store's `reuse`).
     if (kind == Kind::kLoadForWrite) a.mov(ax::r9d, kNoAddend);

@@ -335,7 +335,7 @@ bool JitEngine::run_chain(Block* b, uint64_t deadline, StopReason& reason) {
   for (;;) {
     // Chained entries (emit_chain.h) and loops inside a block (emit_join.h)
     // check the same deadline; kill_links() since the last block dropped it.
-    ctx_.chain.deadline = chaining_ ? deadline : 0;
+    ctx_.chain.deadline = chaining_ ? std::min(deadline, ChainState::kMaxDeadline) : 0;
     const uint64_t now = clock.retired();
     if (lockstep_) lockstep_->before_block();
     s.interrupt_shadow = false;

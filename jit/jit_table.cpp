@@ -32,10 +32,7 @@ void emit_call_handler(EmitEnv& env, const BlockInsn& bi) {
 void emit_retire(EmitEnv& env, uint32_t eip) {
   ax::Assembler& a = env.a;
   a.mov(ax::dword_ptr(ax::r12, static_cast<int32_t>(offsetof(core::CpuState, eip))), eip);
-  if (env.pending != 0) {
-    a.movabs(ax::rax, imm(reinterpret_cast<uint64_t>(env.retired)));
-    a.add(ax::qword_ptr(ax::rax), env.pending);
-  }
+  if (env.pending != 0) a.add(retired_mem(env), env.pending);
   env.pending = 0;
 }
 

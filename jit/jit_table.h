@@ -23,10 +23,10 @@ namespace tx86::jit {
 // (both callee-saved, so they survive the calls); r13 is the flags scratch
 // (PUSHFQ; POP r13); r15 and rbp, r14, rsi, rdi hold the guest EFLAGS and
 // registers the block caches (reg_cache.h: never touch them directly, use
-// emit_get/emit_put/guest() of emit_util.h); r8 counts what a loop's back
-// edges retired (reg_cache.h), so emitters must not use it as scratch.
-// [rsp] is an 8-byte spill slot
-// that survives calls. The stack is 16-byte aligned at every call; every
+// emit_get/emit_put/guest() of emit_util.h); r8 counts down a loop's
+// budget before the deadline (reg_cache.h), so emitters must not use it as
+// scratch. [rsp] is an 8-byte spill slot that survives calls
+// ([rsp + kBudgetSlot] is the loop budget's). The stack is 16-byte aligned at every call; every
 // block has the same frame, so chain stubs jump from block to block.
 //
 // Inline instructions do not touch EIP or the clock: they count themselves
@@ -92,6 +92,9 @@ struct EmitEnv {
   }
 };
 
+
+// The clock's counter, addressed from r12 (counter_mem, reg_cache.h).
+inline asmjit::x86::Mem retired_mem(const EmitEnv& env) { return counter_mem(env.retired, &env.cpu->s); }
 
 // Brings the clock and EIP up to date after inline instructions: retires
 // env.pending and sets EIP to `eip` (inline code, no call).

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/cpu_state.h"
+#include "jit/chain_state.h"
 #include "jit/jit_table.h"
 
 namespace tx86::jit {
@@ -192,20 +193,43 @@ asmjit::Operand RegCache::condition_flags(ax::Assembler& a, uint32_t needed) {
   return eflags();
 }
 
+ax::Mem counter_mem(const uint64_t* retired, const core::CpuState* state) {
+  const int64_t offset = reinterpret_cast<const char*>(retired) - reinterpret_cast<const char*>(state);
+  if (offset != static_cast<int32_t>(offset))
+    throw std::logic_error("jit: the clock's counter is out of reach of the CpuState");
+  return ax::qword_ptr(ax::r12, static_cast<int32_t>(offset));
+}
+
+void RegCache::count_back_edges_in_r8(const uint64_t* retired, const core::CpuState* state, uint32_t length) {
+  counts_down_ = true;
+  counter_ = counter_mem(retired, state);
+  length_ = length;
+}
+
+namespace {
+ax::Mem budget_slot() { return ax::qword_ptr(ax::rsp, kBudgetSlot); }
+}  // namespace
+
 void RegCache::emit_flush(ax::Assembler& a) const {
   for (unsigned r = 0; r < 8; ++r)
     if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
   if (pending_) emit_merge(a);
   if (flags_dirty_) a.mov(eflags_state(), ax::r15d);
-  if (back_edges_ != nullptr) {
-    a.movabs(ax::rax, asmjit::imm(reinterpret_cast<uint64_t>(back_edges_)));
-    a.add(ax::qword_ptr(ax::rax), ax::r8);
-    a.xor_(ax::r8d, ax::r8d);
+  if (counts_down_) {
+    a.mov(ax::rax, budget_slot());
+    a.sub(ax::rax, ax::r8);
+    a.add(counter_, ax::rax);
+    a.mov(budget_slot(), ax::r8);
   }
 }
 
 void RegCache::emit_load(ax::Assembler& a, bool callee_saved) {
-  if (back_edges_ != nullptr) a.xor_(ax::r8d, ax::r8d);
+  if (counts_down_) {
+    a.mov(ax::r8, ax::qword_ptr(ax::rbx, static_cast<int32_t>(offsetof(ChainState, deadline))));
+    a.sub(ax::r8, counter_);
+    a.sub(ax::r8, static_cast<int32_t>(length_));
+    a.mov(budget_slot(), ax::r8);
+  }
   for (unsigned r = 0; r < 8; ++r) {
     if (!cached(r) || (!callee_saved && !caller_saved(kPool[host_[r]]))) continue;
     a.mov(host(r, 4), state_mem(r, 4));

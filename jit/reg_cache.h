@@ -22,14 +22,21 @@
 // block names are never chosen (host registers other than rax-rdx have no
 // such byte), so every access to AH..BH goes to the CpuState.
 //
-// In a block with a loop inside it, r8 counts the instructions its back
-// edges retired (emit_join.cpp): the clock's counter plus r8 is the count.
-// A store and a load of the counter on every back edge would chain the
-// iterations through memory (store-to-load forwarding, several cycles);
-// adding to a register does not. The flush adds r8 to the counter and
-// zeroes it, so every call out and every exit sees the exact clock, and a
-// load zeroes it (it is zero at the block's entry and after a call, which
-// may clobber it).
+// In a block with a loop inside it, r8 counts down the instructions its
+// back edges may still retire before the deadline (emit_join.cpp). The
+// frame slot [rsp + kBudgetSlot] holds the budget B = deadline - counter -
+// the block's length, taken when r8 was loaded; r8 is B minus what retired
+// since then (what the clock's counter does not hold yet), so a back edge
+// is one SUB and a JL (r8 < 0: the deadline test failed), with no load or
+// store of the counter. A store and a load of the counter on every back
+// edge would chain the iterations through memory (store-to-load
+// forwarding, several cycles). The flush adds B - r8 to the counter and
+// takes r8 as the new B, so every call out and every exit sees the exact
+// clock; a load computes B again (the deadline changes only in calls out).
+// Inline code of such a block that goes on in it never changes the
+// counter itself: it retires by subtracting from r8 (emit_join_edge,
+// reach_join, the memory slow paths), else B would be stale. The deadline
+// is below 2^62 (ChainState), so B and r8 never overflow.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -40,9 +47,22 @@
 
 #include "jit/block.h"
 
+namespace tx86::core {
+struct CpuState;
+}
+
 namespace tx86::jit {
 
 class JitTable;
+
+// The frame slot of the budget B (block_builder.cpp lays out the frame).
+constexpr int32_t kBudgetSlot = 8;
+
+// The clock's counter `retired` as a memory operand from r12, the CpuState
+// `state`: both are members of the Machine, so the offset is fixed by its
+// layout (golden listings show it as <clock.retired>) and fits in a
+// displacement (std::logic_error if it did not).
+asmjit::x86::Mem counter_mem(const uint64_t* retired, const core::CpuState* state);
 
 class RegCache {
  public:
@@ -91,14 +111,18 @@ class RegCache {
   asmjit::Operand condition_flags(asmjit::x86::Assembler& a, uint32_t needed);
 
   // CpuState := the dirty cached registers and EFLAGS (they stay cached);
-  // the clock's counter += r8, r8 := 0 if back edges count there.
+  // the clock's counter += B - r8, B := r8 if back edges count there.
+  // Clobbers rax only.
   void emit_flush(asmjit::x86::Assembler& a) const;
-  // Back edges of this block count retired instructions in r8 (`retired`:
-  // the clock's counter). Before the block's first emit_load.
-  void count_back_edges_in_r8(uint64_t* retired) { back_edges_ = retired; }
-  bool back_edges_in_r8() const { return back_edges_ != nullptr; }
-  // Cached registers and EFLAGS := the CpuState; nothing dirty. `callee_saved`
-  // false reloads only those a call clobbers (rsi, rdi).
+  // Back edges of this block count down in r8: `retired` is the clock's
+  // counter, `state` the CpuState r12 points at (the counter is addressed
+  // from it: both are members of the Machine), `length` the block's
+  // instruction count. Before the block's first emit_load.
+  void count_back_edges_in_r8(const uint64_t* retired, const core::CpuState* state, uint32_t length);
+  bool back_edges_in_r8() const { return counts_down_; }
+  // Cached registers and EFLAGS := the CpuState; nothing dirty; r8 := B :=
+  // the budget if back edges count there. `callee_saved` false reloads only
+  // those a call clobbers (rsi, rdi, r11). Clobbers nothing else.
   void emit_load(asmjit::x86::Assembler& a, bool callee_saved = true);
 
   // Whether the guest EFLAGS is in the same form here as in `o` (both with
@@ -163,7 +187,7 @@ class RegCache {
   // After a call that ran on the CpuState and left it as the guest's (a
   // branch's handler): the host registers are stale, only an exit follows.
   void handed_over() {
-    back_edges_ = nullptr;  // flushed before the call, clobbered by it
+    counts_down_ = false;  // flushed before the call, clobbered by it
     deferred_ = false;
     dirty_ = 0;
     flags_dirty_ = false;
@@ -181,7 +205,11 @@ class RegCache {
   uint32_t pending_written_ = 0, pending_from_host_ = 0;
   static constexpr size_t kNoOffset = ~size_t{0};
   size_t host_flags_at_ = kNoOffset;
-  uint64_t* back_edges_ = nullptr;
+  // Whether back edges count down in r8; the counter and the block's
+  // length, for B.
+  bool counts_down_ = false;
+  asmjit::x86::Mem counter_;
+  uint32_t length_ = 0;
   bool deferred_ = false;  // the pending flags are not in r13 yet
 };
 

@@ -12,7 +12,9 @@
 // +offset; the TLB's offsets from the CpuState (which depend on the layout
 // of class Cpu) as <tlb.generation>, <tlb.read_tag>, <tlb.write_tag>,
 // <tlb.addend>; the JitContext's TLB hint slots (whose offset depends on
-// the layout of JitContext) as <tlb_hints[N]>.
+// the layout of JitContext) as <tlb_hints[N]>; the clock's counter, which a
+// block with a loop addresses from the CpuState (its offset depends on the
+// layout of class Machine), as <clock.retired>.
 //
 // Usage: jit-golden --check DIR | --update DIR. Exit: 0 equal (or updated),
 // 1 a difference (printed as a line diff), 2 usage or I/O error.
@@ -53,6 +55,8 @@ const Case kCases[] = {
     {"shift_imul_cond", {0xc1, 0xe0, 0x03, 0x6b, 0xd8, 0x07, 0x0f, 0x94, 0xc1, 0x0f, 0x45, 0xd0, 0xf4}},
     // 32-bit, flat segments: mov eax,[ebx+4] ; add [esi],eax ; push eax ; pop ecx ; hlt
     {"flat32", {0x8b, 0x43, 0x04, 0x01, 0x06, 0x50, 0x59, 0xf4}, true},
+    // 32-bit, flat segments, a loop: top: mov byte [edx+1000h],1 ; add edx,1 ; cmp eax,edx ; jne top ; hlt
+    {"loop32", {0xc6, 0x82, 0x00, 0x10, 0x00, 0x00, 0x01, 0x83, 0xc2, 0x01, 0x39, 0xd0, 0x75, 0xf2, 0xf4}, true},
 };
 
 // Protected mode at CPL 0 with flat 4 GiB segments, as a 32-bit kernel
@@ -86,8 +90,8 @@ std::string listing(const Case& c) {
   }
   m.memory().load(0x10000, c.code);
   asmjit::JitRuntime rt;
-  uint64_t retired = 0;
-  std::unique_ptr<jit::Block> b = jit::build_block(m.cpu(), m.memory().ram() + 0x10000, 0x10000, rt, &retired);
+  uint64_t* retired = jit::retired_counter(m.clock());
+  std::unique_ptr<jit::Block> b = jit::build_block(m.cpu(), m.memory().ram() + 0x10000, 0x10000, rt, retired);
   x86::Disassembler guest(c.flat32 ? x86::Disassembler::Mode::k32 : x86::Disassembler::Mode::k16), host(x86::Disassembler::Mode::k64);
   std::string text = jit::block_listing(*b, guest, host);
   // Relative branch targets, then the remaining run-dependent addresses.
@@ -112,8 +116,16 @@ std::string listing(const Case& c) {
   // A pointer loaded into a 64-bit register (CpuState, clock, BlockInsn,
   // helper function): wherever the heap or the code happened to be.
   const std::regex pointer("(mov|movabs) (r[a-d]x|rsi|rdi|rbp|r8|r9|r1[0-5]), 0x[0-9a-f]+");
+  // The clock's counter, addressed from the CpuState (reg_cache.h): its
+  // offset depends on the layout of class Machine.
+  const int64_t counter = reinterpret_cast<const char*>(retired) - reinterpret_cast<const char*>(&s);
+  char counter_text[32];
+  std::snprintf(counter_text, sizeof counter_text, "r12 %c 0x%llx", counter < 0 ? '-' : '+',
+                static_cast<unsigned long long>(counter < 0 ? -counter : counter));
   for (std::string line; std::getline(in, line);) {
     line = std::regex_replace(line, pointer, "$1 $2, <imm64>");
+    if (const size_t at = line.find(counter_text); at != std::string::npos)
+      line.replace(at, std::strlen(counter_text), "r12 + <clock.retired>");
     std::string fixed;
     auto begin = std::sregex_iterator(line.begin(), line.end(), hex);
     size_t at = 0;
