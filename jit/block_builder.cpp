@@ -27,6 +27,26 @@ namespace {
 constexpr uint16_t kEndAttrs = x86::kAttrBranch | x86::kAttrEndsBlock | x86::kAttrPrivileged |
                                x86::kAttrIoSensitive | x86::kAttrSensitive;
 
+// An unconditional JMP rel a short way forward (over alignment padding, or
+// over the body of a loop whose entry jumps to its test, as compilers lay
+// out `for` and `while` loops) does not end its block: decoding goes on
+// after it, so that the block reaches the target, a join point
+// (emit_jmp). The bytes jumped over are decoded and translated too; they
+// run only where a branch of the block reaches them. If the block ends
+// before the target, or the target is not the start of one of its
+// instructions, the block ends at the JMP after all (build_block).
+constexpr uint32_t kMaxJumpOver = 64;
+bool jumps_over(const BlockInsn& bi) {
+  if (bi.insn.mnemonic != x86::Mnemonic::kJmp || !rel_branch(bi.insn)) return false;
+  const uint32_t target = rel_target(bi);
+  return target >= bi.next_eip && target - bi.next_eip <= kMaxJumpOver;
+}
+// Whether instruction k is such a JMP inside block b (not its last).
+bool jumps_inside(const Block& b, size_t k) {
+  if (k + 1 >= b.count || !jumps_over(b.insns[k])) return false;
+  return insn_index(b, rel_target(b.insns[k])) != b.count;
+}
+
 // Whether an inline instruction may still fault (a memory operand or the
 // stack): every flag is then live before it (the exception pushes FLAGS).
 bool may_fault(const x86::Insn& i) {
@@ -72,9 +92,9 @@ bool joins_forward(const Block& b, size_t k) {
 // The straight-line code reaches join point `j`: the clock and the flags
 // put in the form every branch to it will bring (a loop head: nothing
 // pending to retire, flags pending in the full form of
-// RegCache::full_pending_flags; a forward join: flags left pending only if
-// every branch to it has them pending in the same form), every cached
-// register dirty.
+// RegCache::full_pending_flags; a forward join: flags left pending if
+// every branch to it has them pending in the same form, or in a form the
+// branches can take, RegCache::takeable_form), every cached register dirty.
 void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   if (j.loop) {
     // Retired into r8, not the counter (reg_cache.h); every exit and call
@@ -85,8 +105,12 @@ void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   } else if (env.flags_dead_before(env.index)) {
     env.rc.drop_dead_flags();  // every branch here drops them too (emit_jcc_sides)
   } else {
-    for (const RegCache& from : j.incoming)
-      if (!from.same_flags_form(env.rc)) env.rc.materialize_flags(env.a);
+    // Flags pending in a form the other sides can take stay so (they
+    // bring theirs to it, emit_join_edge), else merged if any side's form
+    // differs.
+    if (!env.rc.takeable_form())
+      for (const RegCache& from : j.incoming)
+        if (!from.same_flags_form(env.rc)) env.rc.materialize_flags(env.a);
   }
   env.a.bind(j.label);
   env.rc.all_dirty();
@@ -179,9 +203,15 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     // A store may rewrite this block's code: the block then stops right
     // after the instruction, and every flag is visible.
     if (may_store(i)) live = x86::kArithFlags;
+    if (jumps_inside(b, k)) live = live_before[insn_index(b, rel_target(b.insns[k]))];  // where it goes on
     live_after[k] = live;
-    if (table.inlines(i) && !may_fault(i)) live = (live & ~i.flags_written) | inline_flags_read(i);
-    else live = x86::kArithFlags;
+    if (jumps_inside(b, k)) {
+      // reads and writes no flag, cannot fault (its target is in the block)
+    } else if (table.inlines(i) && !may_fault(i)) {
+      live = (live & ~i.flags_written) | inline_flags_read(i);
+    } else {
+      live = x86::kArithFlags;
+    }
     live_before[k] = live;
   }
   std::vector<std::function<void()>> cold;
@@ -282,6 +312,7 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
       ++sides;
       continue;
     }
+    if (jumps_over(bi)) continue;
     // IN/OUT (not INS/OUTS) do not end a block: after one, the block goes
     // on only if nothing the dispatcher's boundary check looks at changed
     // (jit_engine.cpp, port_io_goes_on), else it stops there. Nor does a
@@ -294,6 +325,18 @@ std::unique_ptr<Block> build_block(core::Cpu& cpu, const uint8_t* code, uint32_t
     if ((bi.insn.attrs & kEndAttrs) && !port_io && !reads_cr_dr) break;
   }
   if (insns.empty()) return nullptr;
+  // A JMP whose target the block did not reach ends it (jumps_over); cutting
+  // the block there may leave an earlier one without its target: again.
+  for (size_t k = 0; k < insns.size(); ++k) {
+    if (!jumps_over(insns[k]) || k + 1 == insns.size()) continue;
+    const uint32_t target = rel_target(insns[k]);
+    if (std::any_of(insns.begin() + k + 1, insns.end(), [target](const BlockInsn& i) { return i.eip == target; }))
+      continue;
+    insns.resize(k + 1);
+    k = size_t(-1);
+  }
+  off = 0;
+  for (const BlockInsn& i : insns) off += i.insn.length;
 
   auto b = std::make_unique<Block>();
   b->key = BlockKey{paddr, eip, mode_bits(cpu)};

@@ -14,6 +14,7 @@
 // emit_stack.h: exact #SS/#GP/#PF); CALL rel leaves through a direct exit,
 // RET, CALL r/m and JMP r/m through the lookup table.
 #include <cstddef>
+#include <stdexcept>
 
 #include "jit/emit_chain.h"
 #include "jit/emit_fallback.h"
@@ -101,6 +102,30 @@ void emit_condition_test(EmitEnv& env, unsigned cc) {
 }
 
 
+// The taken side of a branch at `taken` on to join point `j` at `target`
+// further on in the block, out of line, with the registers and flags as
+// they are here and `pending` counting the branch.
+void emit_forward_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t target, uint32_t pending, asmjit::Label taken) {
+  j.incoming.push_back(env.rc);
+  EmitEnv* e = &env;
+  EmitEnv::JoinPoint* jp = &j;
+  const RegCache rc = env.rc;
+  const bool dead = env.flags_dead_before(insn_index(env.block, target));
+  if (dead) j.incoming.back().drop_dead_flags();
+  env.cold->push_back([e, jp, taken, pending, rc, dead] {
+    e->a.bind(taken);
+    const RegCache saved_rc = e->rc;
+    e->rc = rc;
+    e->rc.enter_out_of_line(e->a);
+    // No one reads the flags at the join: forgotten on both sides
+    // (reach_join), else captured here.
+    if (dead) e->rc.drop_dead_flags();
+    e->rc.emit_capture(e->a);
+    emit_join_edge(*e, *jp, pending);
+    e->rc = saved_rc;
+  });
+}
+
 // After a Jcc's test (host flags: to `taken` if the branch is taken): the
 // fall-through and the taken side.
 void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit::Label taken) {
@@ -112,23 +137,7 @@ void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit:
     // out of line, with the registers and flags as they are here.
     const uint32_t target = rel_target(bi);
     if (EmitEnv::JoinPoint* j = env.join_at(target); j != nullptr && target > bi.eip) {
-      j->incoming.push_back(env.rc);
-      EmitEnv* e = &env;
-      const RegCache rc = env.rc;
-      const bool dead = env.flags_dead_before(insn_index(env.block, target));
-      if (dead) j->incoming.back().drop_dead_flags();
-      env.cold->push_back([e, j, taken, pending, rc, dead] {
-        e->a.bind(taken);
-        const RegCache saved_rc = e->rc;
-        e->rc = rc;
-        e->rc.enter_out_of_line(e->a);
-        // No one reads the flags at the join: forgotten on both sides
-        // (reach_join), else captured here.
-        if (dead) e->rc.drop_dead_flags();
-        e->rc.emit_capture(e->a);
-        emit_join_edge(*e, *j, pending + 1);
-        e->rc = saved_rc;
-      });
+      emit_forward_edge(env, *j, target, pending + 1, taken);
       env.pending = pending + 1;
       return;
     }
@@ -157,7 +166,8 @@ void emit_jcc_sides(EmitEnv& env, const BlockInsn& bi, uint32_t pending, asmjit:
   emit_taken(env, bi, pending, env.block.exits[0]);
 }
 
-// A Jcc back to a loop head of its block: the taken side is the straight
+// A Jcc back to a loop head of its block (a forward one into a loop head
+// is a join edge, emit_jcc_sides): the taken side is the straight
 // line, after a jump over it on the negated condition (`stay`), so that an
 // iteration takes one branch (the JMP back to the head) rather than two;
 // only the deadline's miss is out of line (emit_join.cpp). The fall-through
@@ -198,7 +208,7 @@ void emit_jcc(EmitEnv& env, const BlockInsn& bi) {
   // The condition from the guest EFLAGS in ecx (SDM Vol. 1, B.1): the odd
   // codes are the negations of the even ones.
   const unsigned cc = bi.insn.cond & 0xF;
-  if (env.loop_head_for(rel_target(bi)).isValid()) {
+  if (const uint32_t target = rel_target(bi); target <= bi.eip && env.loop_head_for(target).isValid()) {
     emit_loop_jcc(env, bi, pending, cc);
     return;
   }
@@ -259,6 +269,20 @@ void emit_indirect(EmitEnv& env, const BlockInsn& bi, bool call) {
 }
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
+  if (branch_inlines(bi.insn) && env.index + 1 < env.block.count) {
+    // A JMP over code to an instruction further on, inside the block
+    // (block_builder.cpp): a join edge. The code after the JMP runs only
+    // where a branch of the block reaches it; nothing is pending there.
+    const uint32_t target = rel_target(bi);
+    EmitEnv::JoinPoint* j = env.join_at(target);
+    if (j == nullptr || target <= bi.eip)
+      throw std::logic_error("jit: a JMP inside its block whose target is not further on in it");
+    asmjit::Label taken = env.a.newLabel();
+    env.a.jmp(taken);
+    emit_forward_edge(env, *j, target, env.pending + 1, taken);
+    env.pending = 0;
+    return;
+  }
   if (branch_inlines(bi.insn)) emit_taken(env, bi, env.pending, env.block.exits[0]);
   else if (indirect_inlines(bi.insn)) emit_indirect(env, bi, false);
   else emit_call_handler_and_exit(env, bi);

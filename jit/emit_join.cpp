@@ -66,7 +66,13 @@ bool target_in_block(const EmitEnv& env, uint32_t target) {
 void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending) {
   if (!j.bound) throw std::logic_error("jit: a branch to a join point the block never reached");
   ax::Assembler& a = env.a;
-  if (!env.rc.same_flags_form(j.state)) env.rc.materialize_flags(a);
+  // A loop head's form is the full one whatever the straight line brought
+  // (reach_join); a forward join's is the straight line's: taken here if
+  // all its flags come from the host, else no flags pending.
+  const bool same = env.rc.same_flags_form(j.state);
+  if (j.loop) env.rc.full_pending_flags(a);
+  else if (!same && j.state.takeable_form()) env.rc.pending_in_form_of(a, j.state);
+  else if (!same) env.rc.materialize_flags(a);
   // The join counts j.pending instructions as run but not yet retired;
   // this side ran `pending` of them.
   const int64_t diff = int64_t{pending} - int64_t{j.pending};

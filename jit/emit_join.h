@@ -31,10 +31,12 @@ namespace tx86::jit {
 // checked, jit_engine.cpp), so a branch there cannot fault.
 bool target_in_block(const EmitEnv& env, uint32_t target);
 
-// From a conditional branch inside the block (with env.rc and `pending` as
-// on its taken side) on to the join point `j` further on: the clock's count
-// and the flags brought to the form the join has, then a jump. Emitted out
-// of line, so after the straight-line code reached (bound) the join.
+// From a conditional branch or a JMP inside the block (with env.rc and
+// `pending` as on its taken side) on to the join point `j` further on: the
+// clock's count and the flags brought to the form the join has, then a
+// jump. `j` may be a loop head too: a forward edge needs no deadline test,
+// since every cycle goes through a back edge, which tests. Emitted out of
+// line, so after the straight-line code reached (bound) the join.
 void emit_join_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t pending);
 
 // A branch to `target` was taken (its limit checked if needed; env.pending

@@ -175,15 +175,15 @@ void RegCache::materialize_flags(ax::Assembler& a) {
   pending_ = false;
 }
 
-void RegCache::full_pending_flags(ax::Assembler& a) {
+void RegCache::pending_in_form_of(ax::Assembler& a, uint32_t written) {
   if (!flags_) return;
   emit_capture(a);
-  if (pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == x86::kArithFlags) return;
+  if (pending_ && pending_written_ == written && pending_from_host_ == written) return;
   materialize_flags(a);
   a.mov(ax::r13d, ax::r15d);
   pending_ = true;
-  pending_written_ = x86::kArithFlags;
-  pending_from_host_ = x86::kArithFlags;
+  pending_written_ = written;
+  pending_from_host_ = written;
 }
 
 asmjit::Operand RegCache::condition_flags(ax::Assembler& a, uint32_t needed) {

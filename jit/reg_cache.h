@@ -105,7 +105,19 @@ class RegCache {
   // is merged, then r13d := r15d (merging that changes nothing). Paths
   // meeting at a loop head agree this way without a merge on a back edge
   // after a CMP. Nothing if the block does not cache EFLAGS.
-  void full_pending_flags(asmjit::x86::Assembler& a);
+  void full_pending_flags(asmjit::x86::Assembler& a) { pending_in_form_of(a, x86::kArithFlags); }
+  // Whether the flags are pending in a form every other path can take
+  // (pending_in_form_of): all the flags written come from the host.
+  bool takeable_form() const { return pending_ && pending_written_ == pending_from_host_; }
+  // Leaves the flags pending in the form of an instruction that writes
+  // `written`, all from the host: a state in another form is merged, then
+  // r13d := r15d (the merge then changes nothing). Nothing if the block
+  // does not cache EFLAGS.
+  void pending_in_form_of(asmjit::x86::Assembler& a, uint32_t written);
+  // The same, in the form `o` has (o.takeable_form()).
+  void pending_in_form_of(asmjit::x86::Assembler& a, const RegCache& o) {
+    pending_in_form_of(a, o.pending_written_);
+  }
   // Where condition flags `needed` can be read: r13d if they are pending
   // from the host, else the guest EFLAGS (materialized first).
   asmjit::Operand condition_flags(asmjit::x86::Assembler& a, uint32_t needed);

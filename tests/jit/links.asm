@@ -36,8 +36,10 @@ pm:
 .i1:
   int 0x30
   jmp .i2
+  times 100 nop               ; too far for a JMP inside its block (block_builder.cpp)
 .i2:
   jmp .i3
+  times 100 nop
 .i3:
   dec ecx
   jnz .i1
