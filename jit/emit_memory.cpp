@@ -93,6 +93,13 @@ unsigned log2u(uint32_t v) {
 // `slow`. Offset in edx (kept), store value in ecx (kept). `store` covers
 // the read with write intent too: it needs what a store needs. The block's
 // segment class (block.h) says which of the segment tests are known to pass.
+// eax := the linear address of offset edx in segment `seg` (its base added).
+ax::Gp emit_add_base(ax::Assembler& a, unsigned seg) {
+  a.mov(ax::eax, ax::edx);
+  a.add(ax::eax, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
+  return ax::eax;
+}
+
 ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Label slow) {
   ax::Assembler& a = env.a;
   const uint32_t mode = env.block.key.mode;
@@ -123,9 +130,7 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
     a.mov(ax::r9d, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, limit))));
     a.cmp(ax::rax, ax::r9);
     a.ja(slow);
-    a.mov(ax::eax, ax::edx);
-    a.add(ax::eax, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
-    linear = ax::eax;
+    linear = emit_add_base(a, seg);
   }
   // CPL 3: a misaligned access may be #AC (CR0.AM, EFLAGS.AC).
   if (cpl == 3 && w > 1) {
@@ -288,7 +293,7 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse) {
   ax::Assembler& a = env.a;
   Label slow = a.newLabel(), done = a.newLabel();
-  const ax::Gp value = w == 1 ? ax::Gp(ax::cl) : w == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
+  const ax::Gp value = scratch2(w);
   if (reuse) {
     // The read for write of this same operand left the addend in r9 after
     // it passed every check a store needs (segment, write tag, #AC), unless
@@ -296,12 +301,8 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, boo
     Label full = a.newLabel();
     a.cmp(ax::r9, kNoAddend);
     a.je(full);
-    ax::Gp linear = ax::edx;
-    if (mode_segment_class(env.block.key.mode, seg) != SegClass::kFlat) {
-      a.mov(ax::eax, ax::edx);
-      a.add(ax::eax, ax::dword_ptr(ax::r12, seg_field(seg, offsetof(core::SegmentCache, base))));
-      linear = ax::eax;
-    }
+    const ax::Gp linear =
+        mode_segment_class(env.block.key.mode, seg) == SegClass::kFlat ? ax::Gp(ax::edx) : emit_add_base(a, seg);
     a.mov(host_mem(w, linear), value);
     EmitEnv* e = &env;
     const size_t index = env.index;

@@ -21,10 +21,7 @@ namespace {
 // IRQ0 raised while masked and unmasked by an OUT, (b) the PIT reloaded
 // with a long then a short count while a loop spins; the ISR logs BX, DX,
 // SI, DI at DS:0810 (index at DS:0800, count at DS:0802) and masks IRQ0.
-const std::vector<uint8_t>& boundary_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_BOUNDARY_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& boundary_program() { return test::program(TX86_BOUNDARY_BIN); }
 constexpr uint32_t kData = 0x30000;
 constexpr uint16_t kRounds = 150;
 
@@ -48,10 +45,7 @@ void check_log(Rig& r) {
 // after the first instruction at after_b = AEh; even rounds give after_b a
 // lookup entry). Counts and sums of the interrupted IPs at
 // DS:0800..0808.
-const std::vector<uint8_t>& int_iret_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_INT_IRET_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& int_iret_program() { return test::program(TX86_INT_IRET_BIN); }
 
 void check_int_iret(Rig& r) {
   CHECK(r.peek16(kData + 0x800) == 200);          // INT 30h

@@ -18,23 +18,14 @@ namespace {
 
 // tests/jit/chain.asm: every kind of block exit in a loop, PIT interrupts
 // every 37 ticks; the ISR counts in DS:0800, the loop its passes in DS:0900.
-const std::vector<uint8_t>& chain_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_CHAIN_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& chain_program() { return test::program(TX86_CHAIN_BIN); }
 
 // tests/jit/smc_chain.asm: block b rewrites block a, its LOOP target.
-const std::vector<uint8_t>& smc_chain_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_SMC_CHAIN_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& smc_chain_program() { return test::program(TX86_SMC_CHAIN_BIN); }
 
 // tests/jit/paging_chain.asm: CALLs to linear 80000h while its mapping
 // changes (PTE + INVLPG, CR3, CR0.PG); EBX = 15 + 15 + 25.
-const std::vector<uint8_t>& paging_chain_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_PAGING_CHAIN_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& paging_chain_program() { return test::program(TX86_PAGING_CHAIN_BIN); }
 
 // What linear 80000h may map to: mov eax,n ; ret.
 void load_paging_targets(Rig& r) {

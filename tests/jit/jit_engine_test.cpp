@@ -22,17 +22,11 @@ namespace {
 // vector 8, only IRQ0 unmasked) and PIT channel 0 (mode 2, count 100), then
 // loops on register arithmetic and stores to DS:SI while the ISR counts
 // interrupts in DS:0800 and sends EOI.
-const std::vector<uint8_t>& timer_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_TIMER_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& timer_program() { return test::program(TX86_TIMER_BIN); }
 
 // tests/jit/smc.asm: a loop that rewrites the immediate of the very next
 // instruction (same block) with CL each time: BL = 50 + 49 + ... + 1 mod 256.
-const std::vector<uint8_t>& smc_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_SMC_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& smc_program() { return test::program(TX86_SMC_BIN); }
 
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind,
               x86::CpuModel model = x86::CpuModel::kP6, size_t cache = size_t{32} << 20) {

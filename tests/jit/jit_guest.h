@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,14 @@ inline std::vector<uint8_t> read_program(const std::string& path) {
   if (!f.good() && !f.eof()) throw std::runtime_error("cannot read test program " + path);
   if (bytes.empty()) throw std::runtime_error("test program missing or empty: " + path);
   return bytes;
+}
+
+// read_program's bytes, read once per path for the whole test run.
+inline const std::vector<uint8_t>& program(const std::string& path) {
+  static std::map<std::string, std::vector<uint8_t>> cache;
+  auto it = cache.find(path);
+  if (it == cache.end()) it = cache.emplace(path, read_program(path)).first;
+  return it->second;
 }
 
 struct Rig {

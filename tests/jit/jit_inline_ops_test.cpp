@@ -19,10 +19,7 @@ using tx86::test::Rig;
 namespace {
 
 // tests/jit/inline_ops.asm, assembled by meson.
-const std::vector<uint8_t>& program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_INLINE_OPS_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& program() { return test::program(TX86_INLINE_OPS_BIN); }
 
 constexpr uint32_t kData = 0x30000;  // DS
 constexpr uint64_t kBudget = 20000000;

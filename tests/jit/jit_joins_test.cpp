@@ -16,10 +16,7 @@ using tx86::test::Rig;
 namespace {
 
 // tests/jit/joins.asm, assembled by meson.
-const std::vector<uint8_t>& joins_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_JOINS_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& joins_program() { return test::program(TX86_JOINS_BIN); }
 
 }  // namespace
 

@@ -18,10 +18,7 @@ namespace {
 // tests/jit/links.asm: 1000 INT 30h/IRET in a loop of three blocks (EBX),
 // a CALL 80000h under CS bases 0 and 400000h alternately (EDI), the same in
 // two tasks with their own CR3 ([9404h]).
-const std::vector<uint8_t>& links_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_LINKS_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& links_program() { return test::program(TX86_LINKS_BIN); }
 
 // What linear 80000h may map to: mov eax,n ; ret.
 void load_targets(Rig& r) {
@@ -107,10 +104,7 @@ TEST_CASE("a page rewritten in a loop runs in the interpreter for a while, links
 // tests/jit/pf_restart.asm: 200 reads of a not-present page whose #PF
 // handler maps it and IRETs (RF set in the frame), then clears the PTE and
 // INVLPGs it; EBX = 200 * 7.
-const std::vector<uint8_t>& pf_restart_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_PF_RESTART_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& pf_restart_program() { return test::program(TX86_PF_RESTART_BIN); }
 
 TEST_CASE("the instruction restarted after a #PF handler runs in a block", "[jit][chain][paging]") {
   Rig ref(EngineKind::kInterp);

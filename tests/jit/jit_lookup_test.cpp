@@ -19,20 +19,14 @@ namespace {
 // a 16-bit and a 32-bit code segment of the same base and limit; 50 rounds
 // of a 16-bit and a 32-bit RET to the same linear address, whose bytes add
 // 2 to BX in 16-bit code and 90400001h to EBX in 32-bit code.
-const std::vector<uint8_t>& lookup_modes_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_LOOKUP_MODES_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& lookup_modes_program() { return test::program(TX86_LOOKUP_MODES_BIN); }
 
 // tests/jit/lookup_limit.asm (assembled by meson; org 0 at 1000:0000): 32-bit protected
 // mode; a call to 7F0Ch under a CS of limit FFFFh translates a block that
 // runs to 7F13h; then, under a CS of the same base and mode but limit
 // 7F0Fh, five rounds of PUSH 7F0Ch / RET (7F10h: #GP, whose handler loops).
 // EBX = 20 at the HLT.
-const std::vector<uint8_t>& lookup_limit_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_LOOKUP_LIMIT_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& lookup_limit_program() { return test::program(TX86_LOOKUP_LIMIT_BIN); }
 // At CS:7F0C: four INC EBX within the smaller limit, three and a RET beyond.
 const std::vector<uint8_t> kLimitEdge = {0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0xc3};
 

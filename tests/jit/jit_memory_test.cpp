@@ -21,10 +21,7 @@ namespace {
 
 // tests/jit/memory_forms.asm: 300 rounds of MOV/ALU/INC/DEC/NEG/NOT/MOVZX/
 // MOVSX/LEA/XCHG/PUSH/POP/shifts/IMUL/SETcc/CMOVcc on memory and registers.
-const std::vector<uint8_t>& memory_forms_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_MEMORY_FORMS_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& memory_forms_program() { return test::program(TX86_MEMORY_FORMS_BIN); }
 
 // Real mode (16-bit code at 1000:0000, DS = 3000, SS = 2000, SP = FFFE).
 // 1: add bx,7 ; mov ax,[FFFF] (#GP: the word crosses the DS limit)

@@ -16,10 +16,7 @@ using tx86::test::Rig;
 namespace {
 
 // tests/jit/segclass.asm, assembled by meson.
-const std::vector<uint8_t>& segclass_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_SEGCLASS_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& segclass_program() { return test::program(TX86_SEGCLASS_BIN); }
 
 void check_results(Rig& r) {
   CHECK(r.s().gpr[x86::kEbx] == 6);            // two #GP each under 20h, 28h and 30h

@@ -17,16 +17,10 @@ using tx86::test::Rig;
 namespace {
 
 // tests/jit/string.asm, assembled by meson.
-const std::vector<uint8_t>& string_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_STRING_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& string_program() { return test::program(TX86_STRING_BIN); }
 
 // tests/jit/string_paging.asm, assembled by meson.
-const std::vector<uint8_t>& string_paging_program() {
-  static const std::vector<uint8_t> bytes = test::read_program(TX86_STRING_PAGING_BIN);
-  return bytes;
-}
+const std::vector<uint8_t>& string_paging_program() { return test::program(TX86_STRING_PAGING_BIN); }
 
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, x86::CpuModel model = x86::CpuModel::kP6) {
   Rig ref(EngineKind::kInterp, model);
