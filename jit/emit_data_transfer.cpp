@@ -56,6 +56,10 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
         emit_get(env, scratch(w), s.reg, w);
         emit_put(env, d.reg, w, scratch(w));
       }
+    } else if (w == 4 && in_host(env, d.reg, w)) {
+      emit_effective_address(env, i, ax::edx);
+      emit_load_into(env, bi, i.mem.seg, w, guest(env, d.reg, w).as<ax::Gp>());
+      env.rc.written(d.reg);
     } else {
       emit_effective_address(env, i, ax::edx);
       emit_load(env, bi, i.mem.seg, w);
@@ -90,7 +94,14 @@ void emit_extend(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& d = i.ops[0];
   const x86::Operand& s = i.ops[1];
   const bool sign = i.mnemonic == Mnemonic::kMovsx;
-  if (s.kind == OperandKind::kMem) {
+  if (s.kind == OperandKind::kMem && d.size == 4 && in_host(env, d.reg, 4)) {
+    // Straight into the destination's host register.
+    emit_effective_address(env, i, ax::edx);
+    emit_load_into(env, bi, i.mem.seg, s.size, guest(env, d.reg, 4).as<ax::Gp>(), sign);
+    env.rc.written(d.reg);
+    ++env.pending;
+    return;
+  } else if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, s.size);
     if (sign) a.movsx(ax::eax, scratch(s.size));

@@ -178,16 +178,23 @@ ax::Mem host_mem(unsigned w, const ax::Gp& linear) {
   return w == 1 ? ax::byte_ptr(ax::r9, l) : w == 2 ? ax::word_ptr(ax::r9, l) : ax::dword_ptr(ax::r9, l);
 }
 
+// Where a load's value goes: eax (zero-extended), or straight into a host
+// register (zero- or sign-extended; emit_load_into).
+struct LoadDest {
+  ax::Gp reg = ax::eax;
+  bool sign = false;
+};
+
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
 // back; a fault leaves the block.
 void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind kind, Label slow, Label done,
-               std::shared_ptr<EmitEnv::StoreStop> stop = nullptr) {
+               std::shared_ptr<EmitEnv::StoreStop> stop = nullptr, LoadDest into = {}) {
   const uint32_t pending = env.pending;
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
   const bool store = kind == Kind::kStore;
   RegCache rc = env.rc;  // as it is here, for the out-of-line code
-  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc, stop]() mutable {
+  env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc, stop, into]() mutable {
     ax::Assembler& a = e->a;
     a.bind(slow);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
@@ -223,6 +230,10 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
     }
     // No host address for the store that follows (emit_store's `reuse`).
     if (kind == Kind::kLoadForWrite) a.mov(ax::r9d, kNoAddend);
+    // The value where the inline load puts it (after the reload above,
+    // which may have written the destination's stale value).
+    if (into.sign) a.movsx(into.reg, scratch(w));
+    else if (into.reg != ax::eax) a.mov(into.reg, ax::eax);
     if (stop != nullptr && stop->check) {
       // The stop test of the instruction, which ends with this store.
       a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
@@ -288,6 +299,17 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
   else a.movzx(ax::eax, host_mem(w, linear));
   a.bind(done);
   emit_slow(env, bi, seg, w, for_write ? Kind::kLoadForWrite : Kind::kLoad, slow, done);
+}
+
+void emit_load_into(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, const ax::Gp& dst, bool sign) {
+  if (dst.size() != 4) throw std::logic_error("jit: emit_load_into a register that is not 32-bit");
+  ax::Assembler& a = env.a;
+  Label slow = a.newLabel(), done = a.newLabel();
+  const ax::Gp linear = emit_fast_address(env, seg, w, false, slow);
+  if (w == 4) a.mov(dst, host_mem(4, linear));
+  else a.emit(sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx, dst, host_mem(w, linear));
+  a.bind(done);
+  emit_slow(env, bi, seg, w, Kind::kLoad, slow, done, nullptr, LoadDest{dst, sign && w < 4});
 }
 
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse) {

@@ -42,6 +42,11 @@ void emit_effective_address(EmitEnv& env, const x86::Insn& i, const asmjit::x86:
 // a read-modify-write instruction, checked as a write (segment rights, TLB
 // write tag, #PF error code with W=1), as interp::mem_read_for_write does.
 void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool for_write = false);
+// The same for a load whose value goes to 32-bit host register `dst`
+// (a cached guest register, written whole: MOV r32, MOVZX/MOVSX r32):
+// straight into it, zero-extended or, with `sign`, sign-extended.
+void emit_load_into(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, const asmjit::x86::Gp& dst,
+                    bool sign = false);
 // Stores the low `w` bytes of ecx at seg:edx. `reuse`: right after
 // emit_load with `for_write` of the same operand, with r9 untouched since:
 // the store reuses that lookup's host address.
