@@ -45,7 +45,6 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& d = i.ops[0];
   const x86::Operand& s = i.ops[1];
   const unsigned w = d.size;
-  ax::Assembler& a = env.a;
   if (d.kind == OperandKind::kReg) {
     if (s.kind == OperandKind::kImm) {
       emit_put(env, d.reg, w, asmjit::imm(s.imm & width_mask(w)));
@@ -68,10 +67,14 @@ void emit_mov(EmitEnv& env, const BlockInsn& bi) {
     ++env.pending;
     return;
   }
-  if (s.kind == OperandKind::kImm) a.mov(ax::ecx, s.imm & width_mask(w));
-  else emit_get(env, scratch2(w), s.reg, w);
-  emit_effective_address(env, i, ax::edx);
-  emit_store(env, bi, i.mem.seg, w);
+  if (s.kind == OperandKind::kImm) {
+    emit_effective_address(env, i, ax::edx);
+    emit_store_imm(env, bi, i.mem.seg, w, static_cast<uint32_t>(s.imm));
+  } else {
+    emit_get(env, scratch2(w), s.reg, w);
+    emit_effective_address(env, i, ax::edx);
+    emit_store(env, bi, i.mem.seg, w);
+  }
   ++env.pending;
   emit_stop_check(env, bi);
 }

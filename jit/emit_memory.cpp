@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "core/interp/exec_context.h"
@@ -179,16 +180,19 @@ ax::Mem host_mem(unsigned w, const ax::Gp& linear) {
 }
 
 // Where a load's value goes: eax (zero-extended), or straight into a host
-// register (zero- or sign-extended; emit_load_into).
-struct LoadDest {
+// register (zero- or sign-extended; emit_load_into). Where a store's comes
+// from: ecx, or an immediate (emit_store_imm), which the slow path puts in
+// ecx.
+struct SlowValue {
   ax::Gp reg = ax::eax;
   bool sign = false;
+  std::optional<uint32_t> imm;
 };
 
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
 // back; a fault leaves the block.
 void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind kind, Label slow, Label done,
-               std::shared_ptr<EmitEnv::StoreStop> stop = nullptr, LoadDest into = {}) {
+               std::shared_ptr<EmitEnv::StoreStop> stop = nullptr, SlowValue into = {}) {
   const uint32_t pending = env.pending;
   EmitEnv* e = &env;
   const BlockInsn* b = &bi;
@@ -197,6 +201,7 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
   env.cold->push_back([e, b, seg, w, kind, store, slow, done, pending, rc, stop, into]() mutable {
     ax::Assembler& a = e->a;
     a.bind(slow);
+    if (into.imm) a.mov(ax::ecx, *into.imm);
     a.mov(ax::dword_ptr(ax::r12, kEipOff), b->eip);
     // The clock as at the instruction (the accessor may raise an interrupt
     // or fault); a block that counts down in r8 (reg_cache.h) retires there,
@@ -309,7 +314,19 @@ void emit_load_into(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w,
   if (w == 4) a.mov(dst, host_mem(4, linear));
   else a.emit(sign ? ax::Inst::kIdMovsx : ax::Inst::kIdMovzx, dst, host_mem(w, linear));
   a.bind(done);
-  emit_slow(env, bi, seg, w, Kind::kLoad, slow, done, nullptr, LoadDest{dst, sign && w < 4});
+  emit_slow(env, bi, seg, w, Kind::kLoad, slow, done, nullptr, SlowValue{dst, sign && w < 4, std::nullopt});
+}
+
+// The stop test of a store that just ended (emit_stop_check): noted here,
+// so that it can go on the slow path if the store ends its instruction.
+std::shared_ptr<EmitEnv::StoreStop> note_store(EmitEnv& env) {
+  auto stop = std::make_shared<EmitEnv::StoreStop>();
+  // A second store in one instruction: the stop test stays inline.
+  const bool second = env.last_store != nullptr && env.last_store->index == env.index;
+  stop->index = second ? ~size_t{0} : env.index;
+  stop->end = env.a.offset();
+  env.last_store = stop;
+  return stop;
 }
 
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse) {
@@ -343,13 +360,19 @@ void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, boo
     a.mov(host_mem(w, linear), value);
   }
   a.bind(done);
-  auto stop = std::make_shared<EmitEnv::StoreStop>();
-  // A second store in one instruction: the stop test stays inline.
-  const bool second = env.last_store != nullptr && env.last_store->index == env.index;
-  stop->index = second ? ~size_t{0} : env.index;
-  stop->end = a.offset();
-  env.last_store = stop;
-  emit_slow(env, bi, seg, w, Kind::kStore, slow, done, stop);
+  emit_slow(env, bi, seg, w, Kind::kStore, slow, done, note_store(env));
+}
+
+void emit_store_imm(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, uint32_t value) {
+  ax::Assembler& a = env.a;
+  Label slow = a.newLabel(), done = a.newLabel();
+  value &= width_mask(w);
+  const ax::Gp linear = emit_fast_address(env, seg, w, true, slow);
+  // MOV m32, imm32 as it is; for the narrower forms AsmJit takes the low
+  // bytes of the 32-bit immediate.
+  a.mov(host_mem(w, linear), asmjit::imm(w == 4 ? int64_t(int32_t(value)) : int64_t(value)));
+  a.bind(done);
+  emit_slow(env, bi, seg, w, Kind::kStore, slow, done, note_store(env), SlowValue{ax::eax, false, value});
 }
 
 void emit_read_dest(EmitEnv& env, const BlockInsn& bi, unsigned w) {

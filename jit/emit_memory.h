@@ -51,6 +51,8 @@ void emit_load_into(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w,
 // emit_load with `for_write` of the same operand, with r9 untouched since:
 // the store reuses that lookup's host address.
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse = false);
+// Stores the low `w` bytes of immediate `value` at seg:edx (MOV m, imm).
+void emit_store_imm(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, uint32_t value);
 
 // eax (al/ax) := the instruction's destination (its first operand) of
 // width `w`: a read for write through its memory operand, or the guest
