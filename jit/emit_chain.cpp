@@ -55,8 +55,9 @@ void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t /*target*/) {
   a.jmp(env.exit);
 }
 
-void emit_indirect_exit(EmitEnv& env) {
+void emit_indirect_exit(EmitEnv& env, bool eip_in_eax) {
   ax::Assembler& a = env.a;
+  if (eip_in_eax) a.mov(ax::edx, ax::eax);  // before the flush, which may clobber rax
   env.rc.emit_flush(a);
   // chain_lookup's test inline: the entry of linear EIP (CS.base + EIP),
   // made in this epoch, for this block's mode, whose block fits before the
@@ -70,9 +71,8 @@ void emit_indirect_exit(EmitEnv& env) {
   // (JitEngine::lookup_or_translate). A miss asks chain_lookup.
   static_assert(sizeof(IndirectEntry) == 24, "the index is scaled by 3 * 8 below");
   asmjit::Label miss = a.newLabel();
-  a.mov(ax::eax, ax::dword_ptr(ax::r12, kEipOff));
-  a.mov(ax::edx, ax::dword_ptr(ax::r12, kCsBaseOff));
-  a.add(ax::edx, ax::eax);  // linear
+  if (!eip_in_eax) a.mov(ax::edx, ax::dword_ptr(ax::r12, kEipOff));
+  a.add(ax::edx, ax::dword_ptr(ax::r12, kCsBaseOff));  // linear
   a.mov(ax::ecx, ax::edx);  // indirect_index(linear)
   a.shr(ax::ecx, 12);
   a.xor_(ax::ecx, ax::edx);

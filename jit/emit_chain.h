@@ -32,8 +32,9 @@ namespace tx86::jit {
 // the clock must be up to date (emit_retire) and no handler may have asked
 // for attention.
 void emit_direct_exit(EmitEnv& env, ChainSlot& slot, uint32_t target);
-// Leaves the block after an exit whose target is in EIP (clock up to date).
-void emit_indirect_exit(EmitEnv& env);
+// Leaves the block after an exit whose target is in EIP (clock up to date);
+// `eip_in_eax`: eax holds it too, so the lookup need not read it back.
+void emit_indirect_exit(EmitEnv& env, bool eip_in_eax = false);
 // Calls the instruction's handler through exec_branch_thunk: afterwards
 // the block has returned on a fault or when it must stop, else EIP is the
 // branch's outcome and the clock is up to date.

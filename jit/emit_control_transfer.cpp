@@ -265,7 +265,7 @@ void emit_indirect(EmitEnv& env, const BlockInsn& bi, bool call) {
   env.pending = pending + 1;
   a.add(retired_mem(env), env.pending);
   env.pending = 0;
-  emit_indirect_exit(env);
+  emit_indirect_exit(env, /*eip_in_eax=*/true);
 }
 
 void emit_jmp(EmitEnv& env, const BlockInsn& bi) {
@@ -412,7 +412,7 @@ void emit_ret(EmitEnv& env, const BlockInsn& bi) {
   env.pending = pending + 1;
   if (env.pending != 0) a.add(retired_mem(env), env.pending);
   env.pending = 0;
-  emit_indirect_exit(env);
+  emit_indirect_exit(env, /*eip_in_eax=*/true);
   a.bind(fault);
   env.pending = pending;
   emit_call_handler(env, bi);  // raises #GP(0)
