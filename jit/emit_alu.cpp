@@ -98,11 +98,17 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   } else {
     dst = guest(env, d.reg, w);
   }
-  // The source: an immediate, a cached register, or ecx.
+  // The source: an immediate, a cached register, or ecx; memory with the
+  // destination in a host register: the operation reads it itself.
   asmjit::Operand src;
+  bool done = false;
   if (!unary(i.mnemonic)) {
     const x86::Operand& s = i.ops[1];
-    if (s.kind == OperandKind::kImm) {
+    if (s.kind == OperandKind::kMem && dst.isReg()) {
+      emit_effective_address(env, i, ax::edx);
+      emit_load_op(env, bi, i.mem.seg, w, host_inst(i.mnemonic), dst, cf);
+      done = true;
+    } else if (s.kind == OperandKind::kImm) {
       src = width_imm(uint32_t(s.imm), w);
     } else if (s.kind == OperandKind::kMem) {
       emit_effective_address(env, i, ax::edx);
@@ -115,9 +121,11 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
       src = scratch2(w);
     }
   }
-  if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
-  if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
-  else a.emit(host_inst(i.mnemonic), dst, src);
+  if (!done) {
+    if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
+    if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
+    else a.emit(host_inst(i.mnemonic), dst, src);
+  }
   // With no store to follow, nothing else is emitted for the instruction.
   if (live) emit_capture_flags(env, /*last=*/!(writes_back && dst_mem));
   if (writes_back) {

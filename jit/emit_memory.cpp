@@ -187,6 +187,10 @@ struct SlowValue {
   ax::Gp reg = ax::eax;
   bool sign = false;
   std::optional<uint32_t> imm;
+  // A load whose value is the source of ALU instruction `op` (emit_load_op):
+  // `op dst, value` after the load, CF first from `cf` if it is a register.
+  ax::Inst::Id op = ax::Inst::kIdNone;
+  asmjit::Operand dst, cf;
 };
 
 // Out of line: EIP and clock exact, the interpreter's accessor, the clock
@@ -239,6 +243,10 @@ void emit_slow(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, Kind
     // which may have written the destination's stale value).
     if (into.sign) a.movsx(into.reg, scratch(w));
     else if (into.reg != ax::eax) a.mov(into.reg, ax::eax);
+    if (into.op != ax::Inst::kIdNone) {
+      if (into.cf.isReg()) a.emit(ax::Inst::kIdBt, into.cf, asmjit::imm(0));
+      a.emit(into.op, into.dst, scratch(w));  // its flags reach `done` too
+    }
     if (stop != nullptr && stop->check) {
       // The stop test of the instruction, which ends with this store.
       a.cmp(ax::byte_ptr(ax::rbx, kStopOff), 0);
@@ -327,6 +335,22 @@ std::shared_ptr<EmitEnv::StoreStop> note_store(EmitEnv& env) {
   stop->end = env.a.offset();
   env.last_store = stop;
   return stop;
+}
+
+void emit_load_op(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, ax::Inst::Id op,
+                  const asmjit::Operand& dst, const asmjit::Operand& cf) {
+  if (!dst.isReg()) throw std::logic_error("jit: emit_load_op into a destination that is not a register");
+  ax::Assembler& a = env.a;
+  Label slow = a.newLabel(), done = a.newLabel();
+  const ax::Gp linear = emit_fast_address(env, seg, w, false, slow);
+  if (cf.isReg()) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
+  a.emit(op, dst, host_mem(w, linear));
+  a.bind(done);
+  SlowValue value;
+  value.op = op;
+  value.dst = dst;
+  value.cf = cf;
+  emit_slow(env, bi, seg, w, Kind::kLoad, slow, done, nullptr, value);
 }
 
 void emit_store(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool reuse) {

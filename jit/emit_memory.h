@@ -47,6 +47,13 @@ void emit_load(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, bool
 // straight into it, zero-extended or, with `sign`, sign-extended.
 void emit_load_into(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, const asmjit::x86::Gp& dst,
                     bool sign = false);
+// ALU instruction `op` (ADD, CMP, ...) of host register `dst` (of width
+// `w`) with the `w`-byte value at seg:edx as its source, reading memory
+// once: `op dst, [host address]` inline, `op dst, eax` after the slow
+// path's load; either way the host flags are op's at the end. `cf`, a
+// register holding the guest CF in bit 0 (ADC, SBB), or none.
+void emit_load_op(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w, asmjit::x86::Inst::Id op,
+                  const asmjit::Operand& dst, const asmjit::Operand& cf);
 // Stores the low `w` bytes of ecx at seg:edx. `reuse`: right after
 // emit_load with `for_write` of the same operand, with r9 untouched since:
 // the store reuses that lookup's host address.
