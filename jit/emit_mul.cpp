@@ -121,21 +121,27 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
   const asmjit::Operand home = guest(env, d.reg, w);
   const bool cached = home.isReg();
   const ax::Gp r = cached ? home.as<ax::Gp>() : scratch2(w);
-  // The other factor: a register (host or CpuState) or memory (in eax).
-  asmjit::Operand src;
-  if (s.kind == OperandKind::kMem) {
+  if (s.kind == OperandKind::kMem && i.num_operands == 2 && cached) {
+    // IMUL r, m with r in a host register: the IMUL reads memory itself.
     emit_effective_address(env, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w);
-    src = scratch(w);
+    emit_load_op(env, bi, i.mem.seg, w, ax::Inst::kIdImul, r, asmjit::Operand());
   } else {
-    src = guest(env, s.reg, w);
-  }
-  if (i.num_operands == 3) {
-    const int32_t k = w == 2 ? int32_t(int16_t(i.ops[2].imm)) : int32_t(i.ops[2].imm);
-    a.emit(ax::Inst::kIdImul, r, src, asmjit::imm(k));
-  } else {
-    if (!cached) emit_get(env, r, d.reg, w);
-    a.emit(ax::Inst::kIdImul, r, src);
+    // The other factor: a register (host or CpuState) or memory (in eax).
+    asmjit::Operand src;
+    if (s.kind == OperandKind::kMem) {
+      emit_effective_address(env, i, ax::edx);
+      emit_load(env, bi, i.mem.seg, w);
+      src = scratch(w);
+    } else {
+      src = guest(env, s.reg, w);
+    }
+    if (i.num_operands == 3) {
+      const int32_t k = w == 2 ? int32_t(int16_t(i.ops[2].imm)) : int32_t(i.ops[2].imm);
+      a.emit(ax::Inst::kIdImul, r, src, asmjit::imm(k));
+    } else {
+      if (!cached) emit_get(env, r, d.reg, w);
+      a.emit(ax::Inst::kIdImul, r, src);
+    }
   }
   if (live) capture_mul_flags(a, r);
   if (cached) env.rc.written(d.reg);
