@@ -134,14 +134,7 @@ void emit_scan(EmitEnv& env, const BlockInsn& bi) {
   const x86::Operand& s = i.ops[1];
   const bool zf = (env.flags_live_after & x86::kZF) != 0;
   if (zf) env.rc.prepare_flags(a, x86::kZF);
-  asmjit::Operand src;
-  if (s.kind == OperandKind::kMem) {
-    emit_effective_address(env, i, ax::edx);
-    emit_load(env, bi, i.mem.seg, w);
-    src = scratch(w);
-  } else {
-    src = guest(env, s.reg, w);
-  }
+  const asmjit::Operand src = emit_rm_source(env, bi, s, w);
   a.emit(i.mnemonic == Mnemonic::kBsr ? ax::Inst::kIdBsr : ax::Inst::kIdBsf, scratch2(w), src);
   // Only MOVs and the CMOV from here: ZF stays the scan's.
   const ax::Gp d = w == 2 ? ax::Gp(ax::dx) : ax::Gp(ax::edx);

@@ -409,6 +409,13 @@ void emit_read_dest(EmitEnv& env, const BlockInsn& bi, unsigned w) {
   }
 }
 
+asmjit::Operand emit_rm_source(EmitEnv& env, const BlockInsn& bi, const x86::Operand& s, unsigned w) {
+  if (s.kind != x86::OperandKind::kMem) return guest(env, s.reg, w);
+  emit_effective_address(env, bi.insn, ax::edx);
+  emit_load(env, bi, bi.insn.mem.seg, w);
+  return scratch(w);
+}
+
 void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const ax::Gp& r) {
   const x86::Insn& i = bi.insn;
   const x86::Operand& d = i.ops[0];

@@ -66,6 +66,11 @@ void emit_store_imm(EmitEnv& env, const BlockInsn& bi, unsigned seg, unsigned w,
 // register. The counterpart of emit_write_dest for read-modify-write forms.
 void emit_read_dest(EmitEnv& env, const BlockInsn& bi, unsigned w);
 
+// The instruction's r/m source operand `s` of width `w`: its guest
+// register (a host register or the CpuState), or memory loaded into eax
+// (al/ax).
+asmjit::Operand emit_rm_source(EmitEnv& env, const BlockInsn& bi, const x86::Operand& s, unsigned w);
+
 // The instruction's destination (its first operand) := `r` (al/ax/eax):
 // a store through its memory operand, or the guest register.
 void emit_write_dest(EmitEnv& env, const BlockInsn& bi, const asmjit::x86::Gp& r);

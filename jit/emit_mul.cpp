@@ -127,14 +127,7 @@ void emit_imul(EmitEnv& env, const BlockInsn& bi) {
     emit_load_op(env, bi, i.mem.seg, w, ax::Inst::kIdImul, r, asmjit::Operand());
   } else {
     // The other factor: a register (host or CpuState) or memory (in eax).
-    asmjit::Operand src;
-    if (s.kind == OperandKind::kMem) {
-      emit_effective_address(env, i, ax::edx);
-      emit_load(env, bi, i.mem.seg, w);
-      src = scratch(w);
-    } else {
-      src = guest(env, s.reg, w);
-    }
+    const asmjit::Operand src = emit_rm_source(env, bi, s, w);
     if (i.num_operands == 3) {
       const int32_t k = w == 2 ? int32_t(int16_t(i.ops[2].imm)) : int32_t(i.ops[2].imm);
       a.emit(ax::Inst::kIdImul, r, src, asmjit::imm(k));
