@@ -111,6 +111,7 @@ int run(const Options& o) {
     jit::JitOptions jo;
     jo.cache_bytes = o.jit_cache_bytes;
     jo.dump_path = o.jit_dump_path;
+    jo.perf_map = o.jit_perf_map;
     jo.lockstep = o.lockstep;
     try {
       jit_engine = std::make_unique<jit::JitEngine>(machine, jo);

@@ -112,6 +112,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
        "JIT: host code kept before the translation cache is flushed (64K..1G, default 32M)")
       ("jit-dump", po::value<std::string>(&o.jit_dump_path)->value_name("FILE"),
        "JIT: write every translated block (guest and host code, key, exits) to FILE")
+      ("jit-perf-map", po::bool_switch(&o.jit_perf_map),
+       "JIT: name every translated block for Linux perf in /tmp/perf-PID.map")
       ("lockstep", po::bool_switch(&o.lockstep),
        "JIT: check every block against the interpreter; stop at the first difference (exit code 8)");
 
@@ -154,8 +156,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   else if (engine == "jit") o.engine = EngineKind::kJit;
   else return fail("--engine '" + engine + "': unknown engine (expected interp or jit)");
 
-  if (o.engine != EngineKind::kJit && (vm.count("jit-cache-size") || vm.count("jit-dump") || o.lockstep))
-    return fail("--jit-cache-size, --jit-dump and --lockstep need --engine jit");
+  if (o.engine != EngineKind::kJit && (vm.count("jit-cache-size") || vm.count("jit-dump") || o.jit_perf_map || o.lockstep))
+    return fail("--jit-cache-size, --jit-dump, --jit-perf-map and --lockstep need --engine jit");
   if (o.engine == EngineKind::kJit && vm.count("trace"))
     return fail("--trace needs --engine interp (the JIT does not trace instructions)");
   {

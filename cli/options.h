@@ -42,6 +42,7 @@ struct Options {
   // --engine jit only.
   uint64_t jit_cache_bytes = 32u << 20;  // --jit-cache-size
   std::string jit_dump_path;             // --jit-dump
+  bool jit_perf_map = false;             // --jit-perf-map
   bool lockstep = false;                 // --lockstep
 };
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "jit/jit_context.h"
 
 namespace tx86::jit {
@@ -88,11 +90,26 @@ JitDump::~JitDump() {
   if (f_ != nullptr) std::fclose(f_);
 }
 
-void JitDump::write(const Block& b) {
-  ++blocks_;
+void JitDump::write(const Block& b, uint64_t number) {
   x86::Disassembler& guest = (b.key.mode & 1) ? d32_ : d16_;
-  const std::string text = fmt("#%llu ", static_cast<unsigned long long>(blocks_)) + block_listing(b, guest, d64_);
+  const std::string text = fmt("#%llu ", static_cast<unsigned long long>(number)) + block_listing(b, guest, d64_);
   std::fputs(text.c_str(), f_);
+}
+
+PerfMap::PerfMap() : path_(fmt("/tmp/perf-%ld.map", static_cast<long>(getpid()))), f_(std::fopen(path_.c_str(), "w")) {
+  if (f_ == nullptr) throw std::runtime_error("--jit-perf-map '" + path_ + "': cannot create: " + std::strerror(errno));
+}
+
+PerfMap::~PerfMap() {
+  if (f_ != nullptr) std::fclose(f_);
+}
+
+void PerfMap::write(const Block& b, uint64_t number) {
+  // Line-buffered in effect: perf reads the file after the run, but a run
+  // that ends in a crash should still leave every block named.
+  std::fprintf(f_, "%llx %zx tx86_b%llu_%08x\n", static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(b.entry)),
+               b.code_size, static_cast<unsigned long long>(number), b.key.eip);
+  std::fflush(f_);
 }
 
 }  // namespace tx86::jit

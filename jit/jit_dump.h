@@ -20,14 +20,35 @@ class JitDump {
   JitDump(const JitDump&) = delete;
   JitDump& operator=(const JitDump&) = delete;
 
-  void write(const Block& b);
+  // Writes block number `number` (the same number PerfMap gives it).
+  void write(const Block& b, uint64_t number);
 
  private:
   std::FILE* f_ = nullptr;
   x86::Disassembler d16_{x86::Disassembler::Mode::k16};
   x86::Disassembler d32_{x86::Disassembler::Mode::k32};
   x86::Disassembler d64_{x86::Disassembler::Mode::k64};
-  uint64_t blocks_ = 0;
+};
+
+// --jit-perf-map: the symbol map Linux perf reads for code it cannot find in
+// any file, /tmp/perf-PID.map, one line per translated block: host address,
+// size and the name "tx86_bN_EIP", N being the block's number in --jit-dump.
+// With both options on, `perf record` samples map to the listing's lines
+// (bench/README.md shows how).
+class PerfMap {
+ public:
+  // Throws std::runtime_error if the file cannot be created.
+  PerfMap();
+  ~PerfMap();
+  PerfMap(const PerfMap&) = delete;
+  PerfMap& operator=(const PerfMap&) = delete;
+
+  const std::string& path() const { return path_; }
+  void write(const Block& b, uint64_t number);
+
+ private:
+  std::string path_;
+  std::FILE* f_ = nullptr;
 };
 
 // The listing of one block (what write() prints), for tests.

@@ -185,10 +185,13 @@ JitEngine::JitEngine(core::Machine& machine, const JitOptions& options)
   chaining_ = !options_.lockstep;
   if (options_.max_block_insns == 0) options_.max_block_insns = kMaxBlockInsns;
   if (!options_.dump_path.empty()) dump_ = std::make_unique<JitDump>(options_.dump_path);
+  if (options_.perf_map) perf_map_ = std::make_unique<PerfMap>();
   if (options_.lockstep) lockstep_ = std::make_unique<Lockstep>(machine);
 }
 
 JitEngine::~JitEngine() = default;
+
+std::string JitEngine::perf_map_path() const { return perf_map_ ? perf_map_->path() : std::string(); }
 
 JitStats JitEngine::stats() const {
   JitStats s = stats_;
@@ -288,7 +291,9 @@ Block* JitEngine::lookup_or_translate() {
     const bool in_step = mem.generation() == ctx_.memory_generation;
     b = cache_.insert(std::move(built));
     if (in_step) ctx_.memory_generation = mem.generation();
-    if (dump_) dump_->write(*b);
+    ++blocks_translated_;
+    if (dump_) dump_->write(*b, blocks_translated_);
+    if (perf_map_) perf_map_->write(*b, blocks_translated_);
   }
   // A flush above bumped the epoch: the caller sorts that out first. Only
   // blocks within the CS limit get an entry: generated code trusts that

@@ -39,12 +39,14 @@
 namespace tx86::jit {
 
 class JitDump;
+class PerfMap;
 class Lockstep;
 
 struct JitOptions {
   size_t cache_bytes = size_t{32} << 20;  // host code before a flush
   bool lockstep = false;                  // compare every block with the interpreter
   std::string dump_path;                  // --jit-dump: listing of every translated block
+  bool perf_map = false;                  // --jit-perf-map: /tmp/perf-PID.map for Linux perf
   size_t max_block_insns = 0;             // 0: kMaxBlockInsns
 };
 
@@ -73,7 +75,7 @@ struct JitStats {
 
 class JitEngine : public core::Engine {
  public:
-  // Throws std::runtime_error if the dump file cannot be opened.
+  // Throws std::runtime_error if the dump or perf map file cannot be created.
   explicit JitEngine(core::Machine& machine, const JitOptions& options = {});
   ~JitEngine() override;
 
@@ -81,6 +83,8 @@ class JitEngine : public core::Engine {
   core::StopReason run(uint64_t max_instructions) override;
 
   void set_exit_on_halt(bool on) { interp_.set_exit_on_halt(on); }
+  // The file --jit-perf-map writes ("" without it).
+  std::string perf_map_path() const;
   const core::Interpreter& fallback() const { return interp_; }
   JitStats stats() const;
   // Empty unless lockstep found a difference (the run then stopped with
@@ -114,6 +118,8 @@ class JitEngine : public core::Engine {
   JitContext ctx_;
   JitStats stats_;
   std::unique_ptr<JitDump> dump_;
+  std::unique_ptr<PerfMap> perf_map_;
+  uint64_t blocks_translated_ = 0;        // numbers blocks in the dump and the perf map
   std::unique_ptr<Lockstep> lockstep_;
   std::string lockstep_report_;
   // Links (ctx_.chain.epoch) die whenever something may have changed what a

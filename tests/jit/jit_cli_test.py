@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tx86 --engine jit end to end: the demo ROM's output, lockstep on the demo
-ROM, --jit-dump, --stats, --jit-cache-size and the option errors."""
+ROM, --jit-dump, --jit-perf-map, --stats, --jit-cache-size and the option errors."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -59,12 +60,25 @@ with tempfile.TemporaryDirectory() as tmp:
           and "guest:" in text and "host:" in text and "exits:" in text and "push rbx" in text,
           f"exit {r.returncode}, {len(text)} chars")
 
+    # The perf map is named after the process: /tmp/perf-PID.map.
+    p = subprocess.Popen([TX86, "--engine", "jit", "--jit-perf-map", "--serial", "none", "--max-instructions", "100000"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    rc = p.wait(timeout=300)
+    perf_map = f"/tmp/perf-{p.pid}.map"
+    lines = open(perf_map).read().splitlines() if os.path.exists(perf_map) else []
+    check("--jit-perf-map names every block for perf", rc == 6 and len(lines) > 5
+          and all(re.fullmatch(r"[0-9a-f]+ [0-9a-f]+ tx86_b\d+_[0-9a-f]{8}", l) for l in lines)
+          and lines[0].split()[2].startswith("tx86_b1_"), f"exit {rc}, {lines[:2]}")
+    if os.path.exists(perf_map):
+        os.remove(perf_map)
+
     def usage(name, args, must):
         r = run(*args)
         e = r.stderr.decode()
         check(name, r.returncode == 2 and must in e, f"exit {r.returncode}: {e}")
 
     usage("--lockstep needs --engine jit", ["--lockstep"], "--engine jit")
+    usage("--jit-perf-map needs --engine jit", ["--jit-perf-map"], "--engine jit")
     usage("--jit-dump needs --engine jit", ["--jit-dump", os.path.join(tmp, "d")], "--engine jit")
     usage("bad --jit-cache-size", ["--engine", "jit", "--jit-cache-size", "1K"], "--jit-cache-size")
     usage("unwritable --jit-dump", ["--engine", "jit", "--jit-dump", os.path.join(tmp, "no", "d")], "--jit-dump")

@@ -201,3 +201,41 @@ TEST_CASE("--jit-dump lists guest and host code of every block", "[jit]") {
   CHECK(dump.find("exec_insn_thunk") != std::string::npos);
   CHECK(dump.find("falls through to eip 00000005") != std::string::npos);
 }
+
+TEST_CASE("--jit-perf-map names every block as --jit-dump numbers it", "[jit]") {
+  const std::string dump_path = "jit_perf_map_test.txt";
+  std::string map_path;
+  {
+    core::Machine m;
+    m.set_log_quiet(true);
+    core::CpuState& s = m.cpu().s;
+    s.load_segment_real(x86::kCs, test::kCodeBase >> 4);
+    s.eip = 0;
+    // mov ax, 5; jmp +0; inc bx; cli (ends the first block); hlt
+    m.memory().load(test::kCodeBase, std::vector<uint8_t>{0xb8, 0x05, 0x00, 0xeb, 0x00, 0x43, 0xfa, 0xf4});
+    jit::JitOptions o;
+    o.dump_path = dump_path;
+    o.perf_map = true;
+    jit::JitEngine e(m, o);
+    map_path = e.perf_map_path();
+    e.set_exit_on_halt(true);
+    CHECK(e.run(100) == core::StopReason::kHalted);
+  }
+  std::ifstream map(map_path), dump(dump_path);
+  std::stringstream dump_text;
+  dump_text << dump.rdbuf();
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(map, line);) lines.push_back(line);
+  std::remove(map_path.c_str());
+  std::remove(dump_path.c_str());
+  REQUIRE(lines.size() >= 2);
+  unsigned long long start = 0, size = 0;
+  char name[64] = {};
+  REQUIRE(std::sscanf(lines[0].c_str(), "%llx %llx %63s", &start, &size, name) == 3);
+  CHECK(start != 0);
+  CHECK(size > 0);
+  CHECK(std::string(name) == "tx86_b1_00000000");
+  REQUIRE(std::sscanf(lines[1].c_str(), "%llx %llx %63s", &start, &size, name) == 3);
+  CHECK(std::string(name) == "tx86_b2_00000007");
+  CHECK(dump_text.str().find("#2 block paddr=00010007 eip=00000007") != std::string::npos);
+}
