@@ -313,7 +313,9 @@ class Cpu {
     bool on_read = false;
     uint32_t bit = 0;
   };
-  static constexpr uint32_t kInvalidTag = 1;  // never a page-aligned address
+  // Never a page address, nor one with the alignment bits of a 2- or 4-byte
+  // access kept (the JIT's inline tag test, jit/emit_memory.cpp).
+  static constexpr uint32_t kInvalidTag = 0xFFF;
   static constexpr unsigned kTlbEntries = 512;
 
   // Drops every entry (flush_tlb without counting: the memory map changed).

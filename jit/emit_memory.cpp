@@ -120,9 +120,9 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
     }
   }
   // The linear address: the offset itself in a flat segment (whose limit
-  // only a 4 GiB wrap can pass: the tag of the last byte then names page 0,
-  // which never sits in the first byte's TLB entry, so the wrap takes the
-  // slow path and its #GP), else base + offset after the limit test
+  // only a 4 GiB wrap can pass: such an access is misaligned, and its last
+  // byte is in page 0, not in its first byte's page, so it takes the slow
+  // path and its #GP), else base + offset after the limit test
   // (offset + w - 1 <= limit, without wrapping).
   // rax is free: an access clobbers it (emit_memory.h).
   ax::Gp linear = ax::edx;
@@ -146,26 +146,40 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
   // tested first: the addend then loads without waiting for the address.
   const int32_t hint = kHintsOff + int32_t(sizeof(uint32_t) * tlb_hint_index(env.block.insns[env.index].eip, store));
   a.mov(ax::r9d, ax::dword_ptr(ax::rbx, hint));
-  // Tag of the access's last byte: a page-crossing access never matches.
-  a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
-  a.and_(ax::r10d, ~core::kPageMask);
+  // The hinted entry may be any page's, so the tag tested must be the
+  // first byte's page, and the access must not leave it. Inline, for an
+  // aligned access, which never crosses a page: the first byte's page with
+  // the alignment bits kept, which no tag has (tags are page addresses), so
+  // a misaligned access goes out of line.
+  a.mov(ax::r10d, linear);
+  a.and_(ax::r10d, ~core::kPageMask | (w - 1));
   a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
   Label miss = a.newLabel(), hit = a.newLabel();
   a.jne(miss);
   a.bind(hit);
   a.mov(ax::r9, ax::qword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(t.addend)));
-  // Out of line, the hint missed: the address's own entry,
-  // ((linear >> 12) & (entries - 1)) * entry_size, noted as the hint.
-  env.cold->push_back([&a, linear, t, tag, hint, miss, hit, slow] {
+  // Out of line, the hint missed or the access is misaligned: the
+  // address's own entry, ((linear >> 12) & (entries - 1)) * entry_size,
+  // noted as the hint, must have the tag of the first byte's page and of
+  // the last byte's (not crossing into the next page).
+  env.cold->push_back([&a, linear, w, t, tag, hint, miss, hit, slow] {
     a.bind(miss);
     a.inc(ax::qword_ptr(ax::rbx, kHintMissesOff));
     a.mov(ax::r9d, linear);
     a.shr(ax::r9d, 12 - log2u(t.entry_size));
     a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
     a.mov(ax::dword_ptr(ax::rbx, hint), ax::r9d);
+    a.mov(ax::r10d, linear);
+    a.and_(ax::r10d, ~core::kPageMask);
     a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
-    a.je(hit);
-    a.jmp(slow);
+    a.jne(slow);
+    if (w > 1) {
+      a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
+      a.and_(ax::r10d, ~core::kPageMask);
+      a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
+      a.jne(slow);
+    }
+    a.jmp(hit);
   });
   return linear;
 }

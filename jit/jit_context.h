@@ -57,7 +57,10 @@ inline LinkSignature link_signature(const core::Cpu& cpu) {
 // does it compute the address's own entry and note it here. A hint is never
 // trusted, only tested: an entry whose tag matches is the page's
 // translation wherever the hint came from (the TLB is direct-mapped, so it
-// can only sit at its own index). It takes the index computation off the
+// can only sit at its own index). The tag tested is the first byte's page,
+// and the inline test passes aligned accesses only, so that one that
+// crosses into the next page never uses the entry of either page
+// (emit_memory.cpp); a misaligned one tests both ends out of line. It takes the index computation off the
 // path from the address to the data. Sites share slots by a hash of their
 // EIP; sharing costs only misses.
 inline constexpr size_t kTlbHints = 4096;
@@ -84,7 +87,7 @@ struct JitContext {
   // What the links of the current epoch were made under (JitEngine::check_links).
   LinkSignature links_under;
   uint64_t bulk_runs = 0;          // REP string executions done in bulk
-  uint64_t tlb_hint_misses = 0;    // inline accesses whose hint named another entry
+  uint64_t tlb_hint_misses = 0;    // inline accesses whose hint named another entry, or misaligned
   std::array<IndirectEntry, kIndirectEntries> indirect{};
   std::array<uint32_t, kTlbHints> tlb_hints{};
 };

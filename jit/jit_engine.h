@@ -59,7 +59,7 @@ struct JitStats {
   uint64_t lookup_fills = 0;         // lookup-table entries written (by the dispatcher's lookups)
   uint64_t table_hits = 0;           // dispatcher lookups answered by the lookup table
   uint64_t bulk_runs = 0;            // REP string executions done in bulk (emit_string.h)
-  uint64_t tlb_hint_misses = 0;      // inline accesses whose TLB hint missed (JitContext::tlb_hints)
+  uint64_t tlb_hint_misses = 0;      // inline accesses whose TLB hint missed or that were misaligned
   uint64_t port_io_kept = 0;         // IN/OUT inside a block after which it went on
   uint64_t transfer_links = 0;       // INT/IRET after which the block went on through the lookup table
   uint64_t link_epochs = 0;          // times every link died (mapping, CS, cache, memory map)

@@ -28,7 +28,7 @@ void print_jit_stats(std::FILE* out, const JitEngine& engine, double host_second
   std::fprintf(out, "  port I/O in blocks    %llu IN/OUT after which the block went on\n", u(s.port_io_kept));
   std::fprintf(out, "  INT/IRET links        %llu blocks went on through the lookup table after one\n", u(s.transfer_links));
   std::fprintf(out, "  REP strings in bulk   %llu executions (MOVS STOS CMPS SCAS)\n", u(s.bulk_runs));
-  std::fprintf(out, "  TLB hint misses       %llu (inline accesses that computed their TLB entry)\n", u(s.tlb_hint_misses));
+  std::fprintf(out, "  TLB hint misses       %llu (inline accesses that computed their TLB entry: hint missed, or misaligned)\n", u(s.tlb_hint_misses));
   std::fprintf(out, "  invalidations         %llu (self-modifying code)\n", u(s.cache.invalidations));
   std::fprintf(out, "  link epochs           %llu (every link and lookup entry dropped at once)\n", u(s.link_epochs));
   std::fprintf(out, "  flushes               %llu\n", u(s.cache.flushes));

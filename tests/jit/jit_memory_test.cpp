@@ -52,8 +52,8 @@ const std::vector<uint8_t> kPopPastLimit = {
     0xbc, 0xfb, 0xff, 0xb9, 0x06, 0x00, 0x58, 0x49, 0x75, 0xfc, 0xf4};
 
 // Protected mode with paging (32-bit code at linear 0x10000, CPL 0, WP):
-// page 0x40000 not present, page 0x41000 read-only, FS = base 0x30000
-// limit 0xFFF.
+// page 0x40000 not present, page 0x41000 read-only, pages 0x42000 and
+// 0x43000 at 0x46000 and 0x44000, FS = base 0x30000 limit 0xFFF.
 // 1: add ebx,1 ; mov eax,[40010] (#PF 0, CR2 40010)
 const std::vector<uint8_t> kPmNotPresent = {
     0xbb, 0x07, 0x00, 0x00, 0x00, 0x83, 0xc3, 0x01, 0xa1, 0x10, 0x00, 0x04, 0x00, 0xf4};
@@ -75,6 +75,17 @@ const std::vector<uint8_t> kPmMixed = {
     0xa1, 0x04, 0x10, 0x04, 0x00, 0x01, 0x05, 0x00, 0x20, 0x04, 0x00, 0x64, 0x8b, 0x0d, 0xfc, 0x0f, 0x00, 0x00,
     0xff, 0x35, 0x00, 0x10, 0x04, 0x00, 0x8f, 0x05, 0x10, 0x20, 0x04, 0x00, 0x83, 0x05, 0xfe, 0x1f, 0x04, 0x00,
     0x01, 0xf4};
+
+// 7: one load site reads [43000], then [42FFE] across into the page before
+// it (elsewhere in RAM): mov ebx,43000 ; mov ecx,2 ; xor esi,esi ;
+// top: mov eax,[ebx] ; add esi,eax ; sub ebx,2 ; dec ecx ; jnz top ; hlt
+const std::vector<uint8_t> kPmCrossingBack = {
+    0xbb, 0x00, 0x30, 0x04, 0x00, 0xb9, 0x02, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x8b, 0x03,
+    0x01, 0xc6, 0x83, 0xeb, 0x02, 0x49, 0x75, 0xf6, 0xf4};
+// 8: the same with a store: mov [ebx],esi (ESI = 11223344h).
+const std::vector<uint8_t> kPmCrossingBackStore = {
+    0xbb, 0x00, 0x30, 0x04, 0x00, 0xb9, 0x02, 0x00, 0x00, 0x00, 0xbe, 0x44, 0x33, 0x22, 0x11,
+    0x89, 0x33, 0x83, 0xeb, 0x02, 0x49, 0x75, 0xf8, 0xf4};
 
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind, void (*setup)(Rig&) = nullptr,
               x86::CpuModel model = x86::CpuModel::kP6) {
@@ -115,6 +126,8 @@ void protected_paging(Rig& r) {
     uint32_t pte = (p << 12) | 3;
     if (p == 0x40) pte = 0;                 // not present
     if (p == 0x41) pte = (p << 12) | 1;     // read-only
+    if (p == 0x42) pte = 0x46000 | 3;       // 0x42000 and 0x43000 are not
+    if (p == 0x43) pte = 0x44000 | 3;       // next to each other in RAM
     put32(0x81000 + 4 * p, pte);
   }
   s.gdtr = {0x1000, 0x17};
@@ -185,6 +198,31 @@ TEST_CASE("page-crossing accesses, the unmapped hole and self-modifying stores",
   CHECK(smc.run(1000) == core::StopReason::kHalted);
   CHECK((smc.s().gpr[x86::kEbx] & 0xFF) == 3 + 6 + 9 + 12 + 15);
   CHECK(smc.jit_engine->stats().cache.invalidations >= 5);
+}
+
+// Every byte of RAM 0x42000..0x48000 different from its neighbours.
+void pattern_pages(Rig& r) {
+  protected_paging(r);
+  std::vector<uint8_t> bytes(0x6000);
+  for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<uint8_t>(k * 7 + (k >> 8));
+  r.load(0x42000, bytes);
+}
+
+TEST_CASE("an access site that crossed into the page before its last one reads and writes both pages",
+          "[jit][memory][paging]") {
+  // The site's TLB hint names the entry of 0x43000 from the first access;
+  // the second one's last byte is in that page too, its first is not.
+  for (const auto* p : {&kPmCrossingBack, &kPmCrossingBackStore}) {
+    same_run(*p, 1000, EngineKind::kJit, pattern_pages);
+    same_run(*p, 1000, EngineKind::kJitLockstep, pattern_pages);
+  }
+  Rig jit(EngineKind::kJit);
+  pattern_pages(jit);
+  jit.load(0x10000, kPmCrossingBackStore);
+  jit.run(1000);
+  core::PhysicalMemory& m = jit.m.memory();
+  CHECK(m.read(0x46FFE, 2) == 0x3344u);      // [42FFE]: 44 33 at the end of page 0x42000,
+  CHECK(m.read(0x44000, 4) == 0x11221122u);  // 22 11 over the start of [43000] (44 33 22 11)
 }
 
 TEST_CASE("page faults and #GP under paging in the middle of inline accesses", "[jit][memory][paging]") {
