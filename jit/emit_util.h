@@ -74,14 +74,23 @@ inline void emit_capture_flags(EmitEnv& env, bool last = false) {
 // The arithmetic flags instruction `i` writes, if something may still read
 // them (EmitEnv::flags_live_after), else 0: then it need not compute them.
 // If it must, the register cache gets ready (reg_cache.h): older pending
-// flags are merged now if these do not overwrite them all, or in any case
-// when `store_after` (a store's slow path will come between this
-// instruction's PUSHFQ and its emit_merge_flags: the slow path writes
-// EFLAGS back, and r13 would already hold the new flags).
+// flags are merged now if these do not overwrite them all.
+//
+// `store_after`: a read-modify-write of memory, which stores after its
+// PUSHFQ, so that r13 already holds the new flags while the register cache
+// still has the older ones pending, and the store's slow path flushes in
+// the older form (masking r13 with their `from_host`). The store cannot
+// fault (its read for write passed every check the store needs: segment
+// rights, the write translation of every page it touches, #AC), so no
+// exit ever needs the older flags there, and the interpreter's accessor
+// reads no arithmetic flag. What must hold is that the flush's merge in
+// the older form leaves r13 whole: older flags pending in the full form
+// (all six from the host, as after CMP, SUB, ADD and at loop heads) need
+// nothing; any other form is merged first.
 inline uint32_t begin_flags(EmitEnv& env, const x86::Insn& i, bool store_after) {
   const uint32_t written = i.flags_written & x86::kArithFlags;
   if ((written & env.flags_live_after) == 0) return 0;
-  if (store_after) env.rc.materialize_flags(env.a);
+  if (store_after && !env.rc.pending_in_full_form()) env.rc.materialize_flags(env.a);
   else env.rc.prepare_flags(env.a, written);
   return written;
 }

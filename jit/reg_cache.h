@@ -106,6 +106,10 @@ class RegCache {
   // meeting at a loop head agree this way without a merge on a back edge
   // after a CMP. Nothing if the block does not cache EFLAGS.
   void full_pending_flags(asmjit::x86::Assembler& a) { pending_in_form_of(a, x86::kArithFlags); }
+  // Whether the flags are pending in the full form (all six from the host).
+  bool pending_in_full_form() const {
+    return pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == x86::kArithFlags;
+  }
   // Whether the flags are pending in a form every other path can take
   // (pending_in_form_of): all the flags written come from the host.
   bool takeable_form() const { return pending_ && pending_written_ == pending_from_host_; }
