@@ -160,8 +160,9 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
   a.mov(ax::r9, ax::qword_ptr(ax::r12, ax::r9, 0, t.set_offset + int32_t(t.addend)));
   // Out of line, the hint missed or the access is misaligned: the
   // address's own entry, ((linear >> 12) & (entries - 1)) * entry_size,
-  // noted as the hint, must have the tag of the first byte's page and of
-  // the last byte's (not crossing into the next page).
+  // noted as the hint. An aligned access tests it as inline (r10 holds
+  // what it tested); a misaligned one needs the tag of the first byte's
+  // page and of the last byte's (not crossing into the next page).
   env.cold->push_back([&a, linear, w, t, tag, hint, miss, hit, slow] {
     a.bind(miss);
     a.inc(ax::qword_ptr(ax::rbx, kHintMissesOff));
@@ -169,17 +170,21 @@ ax::Gp emit_fast_address(EmitEnv& env, unsigned seg, unsigned w, bool store, Lab
     a.shr(ax::r9d, 12 - log2u(t.entry_size));
     a.and_(ax::r9d, (t.entries - 1) * t.entry_size);
     a.mov(ax::dword_ptr(ax::rbx, hint), ax::r9d);
+    a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
+    a.je(hit);
+    if (w == 1) {
+      a.jmp(slow);
+      return;
+    }
     a.mov(ax::r10d, linear);
     a.and_(ax::r10d, ~core::kPageMask);
     a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
     a.jne(slow);
-    if (w > 1) {
-      a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
-      a.and_(ax::r10d, ~core::kPageMask);
-      a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
-      a.jne(slow);
-    }
-    a.jmp(hit);
+    a.lea(ax::r10d, ax::dword_ptr(linear.r64(), int32_t(w - 1)));
+    a.and_(ax::r10d, ~core::kPageMask);
+    a.cmp(ax::r10d, ax::dword_ptr(ax::r12, ax::r9, 0, tag));
+    a.je(hit);
+    a.jmp(slow);
   });
   return linear;
 }
