@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/interp/handler_table.h"
 #include "frontend-x86/decoder.h"
 #include "jit/emit_chain.h"
+#include "jit/emit_join.h"
 #include "jit/emit_memory.h"
 #include "jit/jit_context.h"
 #include "jit/jit_table.h"
@@ -71,7 +73,36 @@ static_assert(kBudgetSlot + 8 <= kSpill && (kSpill + 8) % 16 == 0);
 // The join points of a block (EmitEnv::JoinPoint, emit_join.h): every
 // instruction a relative jump of the block (not CALL) reaches, a loop head
 // if some jump reaches it from itself or further on.
-std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a) {
+bool inside_branch(const x86::Insn& i);
+
+// What instruction `i` does to a recipe that is on: keeps it (writes no
+// flag and neither operand), overwrites every arithmetic flag (an inline
+// ALU instruction, which may write an operand too: the state then ends
+// with no code, RegCache::set_pending), or ends it first (anything else:
+// it reads the flags, writes only some, writes an operand, calls out or
+// branches).
+enum class RematStep { kKeeps, kOverwrites, kEnds };
+RematStep remat_step(const x86::Insn& i, const FlagsRecipe& r, const JitTable& table) {
+  using M = x86::Mnemonic;
+  if (!table.inlines(i) || (i.attrs & x86::kAttrBranch) || (i.flags_read & x86::kArithFlags) != 0)
+    return RematStep::kEnds;
+  const uint32_t written = i.flags_written & x86::kArithFlags;
+  switch (i.mnemonic) {
+    case M::kAdd: case M::kSub: case M::kAnd: case M::kOr: case M::kXor: case M::kCmp: case M::kTest: case M::kNeg:
+      return written == x86::kArithFlags ? RematStep::kOverwrites : RematStep::kEnds;
+    case M::kMov: case M::kMovzx: case M::kMovsx: case M::kLea: {
+      if (written != 0) return RematStep::kEnds;
+      const x86::Operand& d = i.ops[0];
+      if (d.kind == x86::OperandKind::kMem) return RematStep::kKeeps;
+      if (d.kind != x86::OperandKind::kReg || d.reg >= 8) return RematStep::kEnds;
+      return r.reads(d.size == 1 && d.reg >= 4 ? d.reg - 4 : d.reg) ? RematStep::kEnds : RematStep::kKeeps;
+    }
+    case M::kNop: return written == 0 ? RematStep::kKeeps : RematStep::kEnds;
+    default: return RematStep::kEnds;
+  }
+}
+
+std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, const JitTable& table) {
   std::vector<EmitEnv::JoinPoint> joins(b.count);
   for (size_t k = 0; k < b.count; ++k) {
     const x86::Insn& i = b.insns[k].insn;
@@ -80,6 +111,27 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a) {
     if (t == b.count) continue;
     if (!joins[t].label.isValid()) joins[t].label = a.newLabel();
     if (t <= k) joins[t].loop = true;
+  }
+  // Loop heads whose flags may come as a recipe (RegCache::set_remat):
+  // a back edge Jcc right after a CMP (no branch lands on the Jcc), and
+  // from the head on the recipe lasts until the flags are all overwritten.
+  for (size_t k = 1; k < b.count; ++k) {
+    const x86::Insn& i = b.insns[k].insn;
+    if (!inside_branch(i) || joins[k].label.isValid()) continue;
+    const size_t t = insn_index(b, rel_target(b.insns[k]));
+    if (t >= k || joins[t].has_recipe) continue;
+    const std::optional<FlagsRecipe> r = cmp_recipe(b.insns[k - 1].insn);
+    if (!r) continue;
+    for (size_t m = t; m < k; ++m) {
+      if (m > t && joins[m].label.isValid()) break;
+      const RematStep step = remat_step(b.insns[m].insn, *r, table);
+      if (step == RematStep::kEnds) break;
+      if (step == RematStep::kOverwrites) {
+        joins[t].has_recipe = true;
+        joins[t].recipe = *r;
+        break;
+      }
+    }
   }
   return joins;
 }
@@ -105,6 +157,7 @@ void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   } else if (env.flags_dead_before(env.index)) {
     env.rc.drop_dead_flags();  // every branch here drops them too (emit_jcc_sides)
   } else {
+    env.rc.end_remat(env.a);  // the branches here end theirs (emit_forward_edge)
     // Flags pending in a form the other sides can take stay so (they
     // bring theirs to it, emit_join_edge), else merged if any side's form
     // differs.
@@ -115,6 +168,7 @@ void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   env.a.bind(j.label);
   env.rc.all_dirty();
   env.rc.forget_host_flags();
+  if (j.loop && j.has_recipe) env.rc.set_remat(j.recipe);  // r13 may be 0 from a back edge
   j.pending = env.pending;
   j.state = env.rc;
   j.bound = true;
@@ -216,7 +270,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
   }
   std::vector<std::function<void()>> cold;
   EmitEnv env{a, exit, b, 0, 0, 0, retired, &cold, &cpu, generation, RegCache::plan(b, table)};
-  std::vector<EmitEnv::JoinPoint> joins = find_joins(b, a);
+  std::vector<EmitEnv::JoinPoint> joins = find_joins(b, a, table);
   env.joins = &joins;
   env.flags_live_before = &live_before;
   if (std::any_of(joins.begin(), joins.end(), [](const EmitEnv::JoinPoint& j) { return j.loop; }))
@@ -235,7 +289,13 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     }
     if (joins[k].label.isValid()) reach_join(env, joins[k]);
     env.flags_live_after = live_after[k];
+    const RematStep step =
+        env.rc.remat_on() ? remat_step(b.insns[k].insn, env.rc.remat(), table) : RematStep::kKeeps;
+    if (step == RematStep::kEnds) env.rc.end_remat(a);
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
+    // Overwritten, even where no one read them (then the emitter computed
+    // none and set nothing pending).
+    if (step == RematStep::kOverwrites) env.rc.forget_remat();
   }
   env.rc.emit_capture(a);
   if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);

@@ -107,6 +107,7 @@ void emit_condition_test(EmitEnv& env, unsigned cc) {
 // they are here and `pending` counting the branch.
 void emit_forward_edge(EmitEnv& env, EmitEnv::JoinPoint& j, uint32_t target, uint32_t pending, asmjit::Label taken) {
   j.incoming.push_back(env.rc);
+  j.incoming.back().forget_remat();  // the edge ends it (emit_capture below)
   EmitEnv* e = &env;
   EmitEnv::JoinPoint* jp = &j;
   const RegCache rc = env.rc;
@@ -187,7 +188,16 @@ void emit_loop_jcc(EmitEnv& env, const BlockInsn& bi, uint32_t pending, unsigned
   ChainSlot& slot = inside ? env.block.exits[Block::kEndExits + env.side_exits++] : env.block.exits[0];
   const RegCache saved = env.rc;
   env.rc.enter_out_of_line(a);  // the host flags hold here as at the jump
-  env.rc.emit_capture(a);
+  // Right after the CMP whose flags the loop head takes as a recipe: r13 := 0
+  // instead of their capture (RegCache::set_remat).
+  const EmitEnv::JoinPoint* head = env.join_at(rel_target(bi));
+  const x86::Insn* before = env.index > 0 ? &env.block.insns[env.index - 1].insn : nullptr;
+  if (host && head != nullptr && head->has_recipe && before != nullptr && env.rc.capture_deferred() &&
+      env.rc.pending_in_full_form() && cmp_recipe(*before) == head->recipe) {
+    env.rc.remat_back_edge(a, head->recipe);
+  } else {
+    env.rc.emit_capture(a);
+  }
   emit_taken(env, bi, pending, slot);  // ends with the jump back
   env.rc = saved;
   a.bind(stay);

@@ -35,7 +35,8 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
-  at.full_pending_flags(a);
+  const EmitEnv::JoinPoint* j = env.join_at(target);
+  at.full_pending_flags(a, j != nullptr && j->has_recipe ? &j->recipe : nullptr);
   if (!env.rc.back_edges_in_r8()) throw std::logic_error("jit: a loop in a block that does not count in r8");
   if (env.pending == 0) throw std::logic_error("jit: a back edge that retires nothing");
   asmjit::Label miss = a.newLabel();
@@ -58,6 +59,25 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
 }
 
 }  // namespace
+
+std::optional<FlagsRecipe> cmp_recipe(const x86::Insn& i) {
+  if (i.mnemonic != x86::Mnemonic::kCmp || i.ops[0].kind != x86::OperandKind::kReg) return std::nullopt;
+  const x86::Operand& d = i.ops[0];
+  const x86::Operand& s = i.ops[1];
+  if (d.reg >= 8 || (d.size != 1 && d.size != 2 && d.size != 4)) return std::nullopt;
+  FlagsRecipe r;
+  r.w = d.size;
+  r.dst = d.reg;
+  if (s.kind == x86::OperandKind::kImm) {
+    r.imm = true;
+    r.value = static_cast<uint32_t>(s.imm);
+  } else if (s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == d.size) {
+    r.src = s.reg;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
 
 bool target_in_block(const EmitEnv& env, uint32_t target) {
   return insn_index(env.block, target) != env.block.count;

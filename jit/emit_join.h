@@ -21,10 +21,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "jit/jit_table.h"
 
 namespace tx86::jit {
+
+// CMP r, r / CMP r, imm: the recipe of its flags (RegCache::set_remat),
+// which a loop head may take from a back edge right after it.
+std::optional<FlagsRecipe> cmp_recipe(const x86::Insn& i);
 
 // Whether `target` is the EIP of an instruction of the block: then it lies
 // within the CS limit the block was entered under (its last byte was

@@ -65,6 +65,10 @@ struct EmitEnv {
     uint32_t pending = 0;     // inline instructions not yet retired there
     RegCache state;           // the register cache there
     std::vector<RegCache> incoming;  // forward branches' states (for the flags form)
+    // A loop head whose back edge after a CMP leaves the flags as a recipe
+    // (RegCache::set_remat): its CMP's.
+    bool has_recipe = false;
+    FlagsRecipe recipe;
   };
   std::vector<JoinPoint>* joins = nullptr;
   // The stop test of the instruction's store, if it can go on its slow

@@ -137,12 +137,48 @@ asmjit::Operand RegCache::eflags() const {
 }
 
 void RegCache::emit_capture(ax::Assembler& a) {
-  if (!deferred_) return;
+  if (!deferred_) {
+    end_remat(a);  // r13 must hold them
+    return;
+  }
   if (a.offset() != host_flags_at_) throw std::logic_error("jit: deferred flags capture after the host flags changed");
   a.pushfq();
   a.pop(ax::r13);
   deferred_ = false;
+  remat_on_ = false;
   host_flags_at_ = a.offset();
+}
+
+void RegCache::remat_back_edge(ax::Assembler& a, const FlagsRecipe& r) {
+  if (!deferred_ || !pending_in_full_form()) throw std::logic_error("jit: a recipe for flags that are not a CMP's");
+  a.xor_(ax::r13d, ax::r13d);
+  deferred_ = false;
+  host_flags_at_ = kNoOffset;
+  set_remat(r);
+}
+
+void RegCache::emit_remat(ax::Assembler& a) const {
+  // Clobbers rax and the host flags only (emit_flush's contract).
+  const FlagsRecipe& r = remat_;
+  asmjit::Label have = a.newLabel();
+  a.test(ax::r13d, ax::r13d);
+  a.jnz(have);
+  const asmjit::Operand dst = operand(r.dst, r.w);
+  asmjit::Operand src;
+  if (r.imm) {
+    src = asmjit::imm(r.w == 4 ? int64_t(int32_t(r.value)) : r.w == 2 ? int64_t(int16_t(r.value)) : int64_t(int8_t(r.value)));
+  } else {
+    src = operand(r.src, r.w);
+    if (dst.isMem() && src.isMem()) {
+      const ax::Gp tmp = r.w == 1 ? ax::Gp(ax::al) : r.w == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
+      a.mov(tmp, src.as<ax::Mem>());
+      src = tmp;
+    }
+  }
+  a.emit(ax::Inst::kIdCmp, dst, src);
+  a.pushfq();
+  a.pop(ax::r13);
+  a.bind(have);
 }
 
 void RegCache::emit_merge(ax::Assembler& a) const {
@@ -166,6 +202,9 @@ void RegCache::set_pending(uint32_t written, uint32_t from_host) {
   pending_written_ = written;
   pending_from_host_ = from_host;
   flags_dirty_ = true;
+  // Written over whatever r13 held (prepare_flags merged first if needed,
+  // with the recipe's flags if they were due).
+  if (written == x86::kArithFlags) remat_on_ = false;
 }
 
 void RegCache::materialize_flags(ax::Assembler& a) {
@@ -213,6 +252,7 @@ ax::Mem budget_slot() { return ax::qword_ptr(ax::rsp, kBudgetSlot); }
 void RegCache::emit_flush(ax::Assembler& a) const {
   for (unsigned r = 0; r < 8; ++r)
     if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
+  if (pending_ && remat_on_) emit_remat(a);
   if (pending_) emit_merge(a);
   if (flags_dirty_) a.mov(eflags_state(), ax::r15d);
   if (counts_down_) {
@@ -240,6 +280,7 @@ void RegCache::emit_load(ax::Assembler& a, bool callee_saved) {
     flags_dirty_ = false;
     pending_ = false;
     deferred_ = false;
+    remat_on_ = false;
   }
 }
 

@@ -64,6 +64,24 @@ constexpr int32_t kBudgetSlot = 8;
 // displacement (std::logic_error if it did not).
 asmjit::x86::Mem counter_mem(const uint64_t* retired, const core::CpuState* state);
 
+// The flags of CMP dst, src (`w` bytes; dst a guest register, with w == 1
+// 4..7 being AH..BH; src a guest register or an immediate), which code can
+// compute again while neither register changed (RegCache's remat state).
+struct FlagsRecipe {
+  uint8_t w = 4;
+  uint8_t dst = 0;
+  bool imm = false;  // src is `value`, else guest register `src`
+  uint8_t src = 0;
+  uint32_t value = 0;
+  bool operator==(const FlagsRecipe&) const = default;
+  // Whether writing guest register `gpr` (0..7, whole or in part) changes
+  // an operand.
+  bool reads(unsigned gpr) const {
+    const auto base = [this](unsigned r) { return w == 1 && r >= 4 ? r - 4 : r; };
+    return base(dst) == gpr || (!imm && base(src) == gpr);
+  }
+};
+
 class RegCache {
  public:
   // Chooses the cached registers for block `b` (its instructions and what
@@ -105,7 +123,36 @@ class RegCache {
   // is merged, then r13d := r15d (merging that changes nothing). Paths
   // meeting at a loop head agree this way without a merge on a back edge
   // after a CMP. Nothing if the block does not cache EFLAGS.
-  void full_pending_flags(asmjit::x86::Assembler& a) { pending_in_form_of(a, x86::kArithFlags); }
+  // At a back edge to a loop head whose flags may be recipe `head`'s, a
+  // state with that same recipe on is already in that form.
+  void full_pending_flags(asmjit::x86::Assembler& a, const FlagsRecipe* head = nullptr) {
+    if (head != nullptr && remat_on_ && remat_ == *head && pending_in_full_form() && !deferred_) return;
+    pending_in_form_of(a, x86::kArithFlags);
+  }
+  // Loop heads whose back edge compares (emit_join.h): the back edge does
+  // not capture the CMP's flags, it zeroes r13 (XOR, no PUSHFQ), and at the
+  // head the flags are pending in the full form with r13 either the
+  // captured flags (other paths: never 0, RFLAGS bit 1 is always set, and a
+  // merge only masks r13 into the same flags) or 0: then they are the
+  // recipe's, computed again (CMP; PUSHFQ; POP r13) by whatever needs r13
+  // (emit_capture, a flush on a slow path) as long as the state is on. It
+  // ends when an instruction overwrites every arithmetic flag
+  // (set_pending, forget_remat) and must be ended (end_remat) before one
+  // that would change an operand or read the flags otherwise.
+  void set_remat(const FlagsRecipe& r) { remat_ = r; remat_on_ = true; }
+  bool remat_on() const { return remat_on_; }
+  const FlagsRecipe& remat() const { return remat_; }
+  // A back edge with the CMP's capture waiting: r13 := 0 instead.
+  void remat_back_edge(asmjit::x86::Assembler& a, const FlagsRecipe& r);
+  // r13 := the recipe's flags if it is 0, here; the state ends.
+  void end_remat(asmjit::x86::Assembler& a) {
+    if (!remat_on_) return;
+    emit_remat(a);
+    remat_on_ = false;
+  }
+  // The state ends with no code: the flags were all overwritten, or the
+  // code that follows ends it itself.
+  void forget_remat() { remat_on_ = false; }
   // Whether the flags are pending in the full form (all six from the host).
   bool pending_in_full_form() const {
     return pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == x86::kArithFlags;
@@ -145,7 +192,7 @@ class RegCache {
   // no flags pending, or both pending from the same kind of instruction),
   // so that code reached from both needs no merge on either side.
   bool same_flags_form(const RegCache& o) const {
-    return pending_ == o.pending_ &&
+    return pending_ == o.pending_ && remat_on_ == o.remat_on_ && (!remat_on_ || remat_ == o.remat_) &&
            (!pending_ || (pending_written_ == o.pending_written_ && pending_from_host_ == o.pending_from_host_));
   }
 
@@ -187,6 +234,7 @@ class RegCache {
   void drop_dead_flags() {
     deferred_ = false;
     pending_ = false;
+    remat_on_ = false;
   }
   // Whether the host flags hold guest flags `needed` at code offset `offset`.
   bool host_flags_hold(size_t offset, uint32_t needed) const {
@@ -205,6 +253,7 @@ class RegCache {
   void handed_over() {
     counts_down_ = false;  // flushed before the call, clobbered by it
     deferred_ = false;
+    remat_on_ = false;
     dirty_ = 0;
     flags_dirty_ = false;
     pending_ = false;
@@ -227,6 +276,10 @@ class RegCache {
   asmjit::x86::Mem counter_;
   uint32_t length_ = 0;
   bool deferred_ = false;  // the pending flags are not in r13 yet
+  // The remat state (set_remat): r13 == 0 means the recipe's flags.
+  bool remat_on_ = false;
+  FlagsRecipe remat_;
+  void emit_remat(asmjit::x86::Assembler& a) const;
 };
 
 }  // namespace tx86::jit

@@ -87,6 +87,22 @@ const std::vector<uint8_t> kPmCrossingBackStore = {
     0xbb, 0x00, 0x30, 0x04, 0x00, 0xb9, 0x02, 0x00, 0x00, 0x00, 0xbe, 0x44, 0x33, 0x22, 0x11,
     0x89, 0x33, 0x83, 0xeb, 0x02, 0x49, 0x75, 0xf8, 0xf4};
 
+// 9: a loop whose back edge leaves its CMP's flags for the head to compute
+// again (RegCache::set_remat); the head's first access faults (#PF 0, CR2
+// 40000) after the head rewrote the CMP's operand: EFLAGS on the stack
+// must be those of CMP 1, 55h all the same.
+//   mov edi,3F800 ; mov ebx,55 ; top: mov edx,55 ; mov eax,[edi] ;
+//   add edi,800 ; mov edx,1 ; cmp edx,ebx ; jne top ; hlt
+const std::vector<uint8_t> kPmLoopRecipe = {
+    0xbf, 0x00, 0xf8, 0x03, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0xba, 0x55, 0x00, 0x00, 0x00, 0x8b, 0x07,
+    0x81, 0xc7, 0x00, 0x08, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x39, 0xda, 0x75, 0xea, 0xf4};
+// 10: the same with the operands left alone until the access faults (the
+// flags come from the recipe on the access's slow path):
+//   top: mov eax,[edi] ; add edi,800 ; mov edx,1 ; cmp edx,ebx ; jne top
+const std::vector<uint8_t> kPmLoopRecipeKept = {
+    0xbf, 0x00, 0xf8, 0x03, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0x8b, 0x07, 0x81, 0xc7,
+    0x00, 0x08, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x39, 0xda, 0x75, 0xef, 0xf4};
+
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind, void (*setup)(Rig&) = nullptr,
               x86::CpuModel model = x86::CpuModel::kP6) {
   Rig ref(EngineKind::kInterp, model);
@@ -223,6 +239,23 @@ TEST_CASE("an access site that crossed into the page before its last one reads a
   core::PhysicalMemory& m = jit.m.memory();
   CHECK(m.read(0x46FFE, 2) == 0x3344u);      // [42FFE]: 44 33 at the end of page 0x42000,
   CHECK(m.read(0x44000, 4) == 0x11221122u);  // 22 11 over the start of [43000] (44 33 22 11)
+}
+
+TEST_CASE("a fault at a loop head after a back edge that left its CMP's flags as a recipe", "[jit][memory][paging]") {
+  for (const auto* p : {&kPmLoopRecipe, &kPmLoopRecipeKept}) {
+    same_run(*p, 1000, EngineKind::kJit, protected_paging);
+    same_run(*p, 1000, EngineKind::kJitLockstep, protected_paging);
+    Rig jit(EngineKind::kJit);
+    protected_paging(jit);
+    jit.load(0x10000, *p);
+    jit.run(1000);
+    CHECK(in_handler(jit, core::kPF));
+    CHECK(jit.s().cr2 == 0x40000u);
+    // Error code, EIP, CS, EFLAGS: CMP 1, 55h sets CF, SF, AF and PF (ACh).
+    const uint32_t eflags = stack32(jit, 3);
+    CHECK((eflags & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) ==
+          (x86::kCF | x86::kSF | x86::kAF | x86::kPF));
+  }
 }
 
 TEST_CASE("page faults and #GP under paging in the middle of inline accesses", "[jit][memory][paging]") {
