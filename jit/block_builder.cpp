@@ -102,6 +102,20 @@ RematStep remat_step(const x86::Insn& i, const FlagsRecipe& r, const JitTable& t
   }
 }
 
+// Whether recipe `r`, on before instruction `from`, lasts until an
+// instruction overwrites every flag: nothing ends it first, and no branch
+// lands in between (the flags there would come from elsewhere too).
+bool recipe_lasts(const Block& b, size_t from, const FlagsRecipe& r, const std::vector<EmitEnv::JoinPoint>& joins,
+                  const JitTable& table) {
+  for (size_t m = from; m < b.count; ++m) {
+    if (m > from && joins[m].label.isValid()) return false;
+    const RematStep step = remat_step(b.insns[m].insn, r, table);
+    if (step == RematStep::kEnds) return false;
+    if (step == RematStep::kOverwrites) return true;
+  }
+  return false;
+}
+
 std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, const JitTable& table) {
   std::vector<EmitEnv::JoinPoint> joins(b.count);
   for (size_t k = 0; k < b.count; ++k) {
@@ -120,17 +134,10 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, con
     if (!inside_branch(i) || joins[k].label.isValid()) continue;
     const size_t t = insn_index(b, rel_target(b.insns[k]));
     if (t >= k || joins[t].has_recipe) continue;
-    const std::optional<FlagsRecipe> r = cmp_recipe(b.insns[k - 1].insn);
-    if (!r) continue;
-    for (size_t m = t; m < k; ++m) {
-      if (m > t && joins[m].label.isValid()) break;
-      const RematStep step = remat_step(b.insns[m].insn, *r, table);
-      if (step == RematStep::kEnds) break;
-      if (step == RematStep::kOverwrites) {
-        joins[t].has_recipe = true;
-        joins[t].recipe = *r;
-        break;
-      }
+    const std::optional<FlagsRecipe> r = flags_recipe(b.insns[k - 1].insn);
+    if (r && recipe_lasts(b, t, *r, joins, table)) {
+      joins[t].has_recipe = true;
+      joins[t].recipe = *r;
     }
   }
   return joins;
@@ -284,8 +291,21 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     if (env.rc.capture_deferred()) {
       // A forward join's liveness is the straight line's; a taken side
       // that needs more brings its own (emit_join_edge merges).
-      if ((live_before[k] & x86::kArithFlags) == 0) env.rc.drop_dead_flags();
-      else if (joins[k].label.isValid() || !keeps_host_flags(b, k, table)) env.rc.emit_capture(a);
+      if ((live_before[k] & x86::kArithFlags) == 0) {
+        env.rc.drop_dead_flags();
+      } else if (joins[k].label.isValid() || !keeps_host_flags(b, k, table)) {
+        // Read by nothing but faults and calls out before they are all
+        // overwritten, and computable again: r13 := 0 (RegCache::set_remat).
+        // The flags come from the instruction before any inline Jcc that
+        // kept them (their taken sides capture their own).
+        size_t p = k;
+        while (p > 0 && inside_branch(b.insns[p - 1].insn) && !joins[p - 1].label.isValid()) --p;
+        const std::optional<FlagsRecipe> r =
+            p > 0 && !joins[k].label.isValid() && (p == k || !joins[p].label.isValid())
+                ? flags_recipe(b.insns[p - 1].insn) : std::nullopt;
+        if (r && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r)) env.rc.zero_for_recipe(a, *r, false);
+        else env.rc.emit_capture(a);
+      }
     }
     if (joins[k].label.isValid()) reach_join(env, joins[k]);
     env.flags_live_after = live_after[k];

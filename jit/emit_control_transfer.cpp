@@ -188,13 +188,13 @@ void emit_loop_jcc(EmitEnv& env, const BlockInsn& bi, uint32_t pending, unsigned
   ChainSlot& slot = inside ? env.block.exits[Block::kEndExits + env.side_exits++] : env.block.exits[0];
   const RegCache saved = env.rc;
   env.rc.enter_out_of_line(a);  // the host flags hold here as at the jump
-  // Right after the CMP whose flags the loop head takes as a recipe: r13 := 0
-  // instead of their capture (RegCache::set_remat).
+  // Right after the instruction whose flags the loop head takes as a
+  // recipe: r13 := 0 instead of their capture (RegCache::set_remat).
   const EmitEnv::JoinPoint* head = env.join_at(rel_target(bi));
   const x86::Insn* before = env.index > 0 ? &env.block.insns[env.index - 1].insn : nullptr;
-  if (host && head != nullptr && head->has_recipe && before != nullptr && env.rc.capture_deferred() &&
-      env.rc.pending_in_full_form() && cmp_recipe(*before) == head->recipe) {
-    env.rc.remat_back_edge(a, head->recipe);
+  if (host && head != nullptr && head->has_recipe && before != nullptr && env.rc.recipe_fits(head->recipe) &&
+      flags_recipe(*before) == head->recipe) {
+    env.rc.zero_for_recipe(a, head->recipe, /*full=*/true);
   } else {
     env.rc.emit_capture(a);
   }

@@ -60,12 +60,21 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
 
 }  // namespace
 
-std::optional<FlagsRecipe> cmp_recipe(const x86::Insn& i) {
-  if (i.mnemonic != x86::Mnemonic::kCmp || i.ops[0].kind != x86::OperandKind::kReg) return std::nullopt;
+std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i) {
+  using M = x86::Mnemonic;
+  using Op = FlagsRecipe::Op;
+  FlagsRecipe r;
+  switch (i.mnemonic) {
+    case M::kCmp: r.op = Op::kCmp; break;
+    case M::kTest: r.op = Op::kTest; break;
+    case M::kSub: r.op = Op::kSub; break;
+    case M::kAdd: r.op = Op::kAdd; break;
+    default: return std::nullopt;
+  }
+  if (i.num_operands != 2 || i.ops[0].kind != x86::OperandKind::kReg) return std::nullopt;
   const x86::Operand& d = i.ops[0];
   const x86::Operand& s = i.ops[1];
   if (d.reg >= 8 || (d.size != 1 && d.size != 2 && d.size != 4)) return std::nullopt;
-  FlagsRecipe r;
   r.w = d.size;
   r.dst = d.reg;
   if (s.kind == x86::OperandKind::kImm) {
@@ -73,6 +82,9 @@ std::optional<FlagsRecipe> cmp_recipe(const x86::Insn& i) {
     r.value = static_cast<uint32_t>(s.imm);
   } else if (s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == d.size) {
     r.src = s.reg;
+    // SUB/ADD of a register with itself: its original value is lost.
+    const auto base = [&r](unsigned reg) { return r.w == 1 && reg >= 4 ? reg - 4 : reg; };
+    if ((r.op == Op::kSub || r.op == Op::kAdd) && base(r.src) == base(r.dst)) return std::nullopt;
   } else {
     return std::nullopt;
   }

@@ -27,9 +27,10 @@
 
 namespace tx86::jit {
 
-// CMP r, r / CMP r, imm: the recipe of its flags (RegCache::set_remat),
-// which a loop head may take from a back edge right after it.
-std::optional<FlagsRecipe> cmp_recipe(const x86::Insn& i);
+// CMP, TEST, SUB or ADD r, r / r, imm: the recipe of its flags
+// (RegCache::set_remat), which the code after it or a loop head reached
+// by a back edge right after it may take instead of their capture.
+std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i);
 
 // Whether `target` is the EIP of an instruction of the block: then it lies
 // within the CS limit the block was entered under (its last byte was

@@ -65,8 +65,8 @@ struct EmitEnv {
     uint32_t pending = 0;     // inline instructions not yet retired there
     RegCache state;           // the register cache there
     std::vector<RegCache> incoming;  // forward branches' states (for the flags form)
-    // A loop head whose back edge after a CMP leaves the flags as a recipe
-    // (RegCache::set_remat): its CMP's.
+    // A loop head whose back edge leaves the flags as a recipe
+    // (RegCache::set_remat): the instruction's before that back edge.
     bool has_recipe = false;
     FlagsRecipe recipe;
   };

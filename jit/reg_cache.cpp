@@ -149,35 +149,46 @@ void RegCache::emit_capture(ax::Assembler& a) {
   host_flags_at_ = a.offset();
 }
 
-void RegCache::remat_back_edge(ax::Assembler& a, const FlagsRecipe& r) {
-  if (!deferred_ || !pending_in_full_form()) throw std::logic_error("jit: a recipe for flags that are not a CMP's");
+void RegCache::zero_for_recipe(ax::Assembler& a, const FlagsRecipe& r, bool full) {
+  if (!recipe_fits(r))
+    throw std::logic_error("jit: a recipe for flags that are not its instruction's");
   a.xor_(ax::r13d, ax::r13d);
   deferred_ = false;
   host_flags_at_ = kNoOffset;
+  if (full) pending_from_host_ = x86::kArithFlags;
   set_remat(r);
 }
 
 void RegCache::emit_remat(ax::Assembler& a) const {
   // Clobbers rax and the host flags only (emit_flush's contract).
+  using Op = FlagsRecipe::Op;
   const FlagsRecipe& r = remat_;
   asmjit::Label have = a.newLabel();
   a.test(ax::r13d, ax::r13d);
   a.jnz(have);
+  const ax::Gp tmp = r.w == 1 ? ax::Gp(ax::al) : r.w == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
   const asmjit::Operand dst = operand(r.dst, r.w);
-  asmjit::Operand src;
-  if (r.imm) {
-    src = asmjit::imm(r.w == 4 ? int64_t(int32_t(r.value)) : r.w == 2 ? int64_t(int16_t(r.value)) : int64_t(int8_t(r.value)));
+  const asmjit::Operand src =
+      r.imm ? asmjit::Operand(asmjit::imm(r.w == 4   ? int64_t(int32_t(r.value))
+                                          : r.w == 2 ? int64_t(int16_t(r.value))
+                                                     : int64_t(int8_t(r.value))))
+            : asmjit::Operand(operand(r.src, r.w));
+  if (r.op == Op::kSub || r.op == Op::kAdd) {
+    // The original dst, then the instruction again.
+    a.emit(ax::Inst::kIdMov, tmp, dst);
+    a.emit(r.op == Op::kSub ? ax::Inst::kIdAdd : ax::Inst::kIdSub, tmp, src);
+    a.emit(r.op == Op::kSub ? ax::Inst::kIdSub : ax::Inst::kIdAdd, tmp, src);
   } else {
-    src = operand(r.src, r.w);
-    if (dst.isMem() && src.isMem()) {
-      const ax::Gp tmp = r.w == 1 ? ax::Gp(ax::al) : r.w == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
-      a.mov(tmp, src.as<ax::Mem>());
-      src = tmp;
+    asmjit::Operand s = src;
+    if (dst.isMem() && s.isMem()) {
+      a.mov(tmp, s.as<ax::Mem>());
+      s = tmp;
     }
+    a.emit(r.op == Op::kCmp ? ax::Inst::kIdCmp : ax::Inst::kIdTest, dst, s);
   }
-  a.emit(ax::Inst::kIdCmp, dst, src);
   a.pushfq();
   a.pop(ax::r13);
+  if (r.op == Op::kTest) a.and_(ax::r13d, ~uint32_t(x86::kAF));  // the guest's AF after TEST
   a.bind(have);
 }
 

@@ -64,10 +64,16 @@ constexpr int32_t kBudgetSlot = 8;
 // displacement (std::logic_error if it did not).
 asmjit::x86::Mem counter_mem(const uint64_t* retired, const core::CpuState* state);
 
-// The flags of CMP dst, src (`w` bytes; dst a guest register, with w == 1
-// 4..7 being AH..BH; src a guest register or an immediate), which code can
-// compute again while neither register changed (RegCache's remat state).
+// The flags of an instruction that code can compute again while neither
+// of its registers changed (RegCache's remat state): CMP or TEST dst, src,
+// or SUB or ADD dst, src after it ran (dst holds the result: the original
+// is the result plus or minus src, and SUB and ADD flags depend on the
+// operands only). `w` bytes; dst a guest register (with w == 1, 4..7 are
+// AH..BH); src a guest register (for SUB and ADD another one) or an
+// immediate.
 struct FlagsRecipe {
+  enum class Op : uint8_t { kCmp, kTest, kSub, kAdd };
+  Op op = Op::kCmp;
   uint8_t w = 4;
   uint8_t dst = 0;
   bool imm = false;  // src is `value`, else guest register `src`
@@ -129,21 +135,34 @@ class RegCache {
     if (head != nullptr && remat_on_ && remat_ == *head && pending_in_full_form() && !deferred_) return;
     pending_in_form_of(a, x86::kArithFlags);
   }
-  // Loop heads whose back edge compares (emit_join.h): the back edge does
-  // not capture the CMP's flags, it zeroes r13 (XOR, no PUSHFQ), and at the
-  // head the flags are pending in the full form with r13 either the
-  // captured flags (other paths: never 0, RFLAGS bit 1 is always set, and a
-  // merge only masks r13 into the same flags) or 0: then they are the
-  // recipe's, computed again (CMP; PUSHFQ; POP r13) by whatever needs r13
-  // (emit_capture, a flush on a slow path) as long as the state is on. It
-  // ends when an instruction overwrites every arithmetic flag
-  // (set_pending, forget_remat) and must be ended (end_remat) before one
-  // that would change an operand or read the flags otherwise.
+  // Flags that only a fault or a call out could read before they are all
+  // overwritten need not be captured (PUSHFQ; POP r13) if they can be
+  // computed again: where an instruction's capture waits and the code that
+  // follows keeps its registers (block_builder.cpp), and at loop heads
+  // whose back edge follows such an instruction (emit_join.h), r13 is
+  // zeroed instead (XOR: no PUSHFQ) and the state is "r13 holds the flags,
+  // or is 0 and they are the recipe's". Captured flags are never 0 (RFLAGS
+  // bit 1 is always set, and a merge only masks r13 into the same flags);
+  // whatever needs r13 (emit_capture, a flush on a slow path) tests it and
+  // computes the recipe's if it is 0 (emit_remat). The state ends when an
+  // instruction overwrites every arithmetic flag (set_pending,
+  // forget_remat) and must be ended (end_remat) before one that would
+  // change a register of the recipe or read the flags otherwise.
   void set_remat(const FlagsRecipe& r) { remat_ = r; remat_on_ = true; }
   bool remat_on() const { return remat_on_; }
   const FlagsRecipe& remat() const { return remat_; }
-  // A back edge with the CMP's capture waiting: r13 := 0 instead.
-  void remat_back_edge(asmjit::x86::Assembler& a, const FlagsRecipe& r);
+  // Where the capture of recipe `r`'s flags waits: r13 := 0 instead, and
+  // the state on. At a back edge (`full`), the flags are then in the full
+  // form the loop head has (TEST's AF, 0 in the guest, comes out of the
+  // recipe as 0: emit_remat).
+  void zero_for_recipe(asmjit::x86::Assembler& a, const FlagsRecipe& r, bool full);
+  // Whether the flags pending, with their capture waiting, are in the form
+  // recipe `r`'s instruction leaves (zero_for_recipe's condition).
+  bool recipe_fits(const FlagsRecipe& r) const {
+    const uint32_t from_host =
+        r.op == FlagsRecipe::Op::kTest ? x86::kArithFlags & ~uint32_t(x86::kAF) : x86::kArithFlags;
+    return deferred_ && pending_ && pending_written_ == x86::kArithFlags && pending_from_host_ == from_host;
+  }
   // r13 := the recipe's flags if it is 0, here; the state ends.
   void end_remat(asmjit::x86::Assembler& a) {
     if (!remat_on_) return;

@@ -103,6 +103,18 @@ const std::vector<uint8_t> kPmLoopRecipeKept = {
     0xbf, 0x00, 0xf8, 0x03, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0x8b, 0x07, 0x81, 0xc7,
     0x00, 0x08, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x39, 0xda, 0x75, 0xef, 0xf4};
 
+// 11: an instruction whose flags only the access after it could read
+// before ADD overwrites them (they stay a recipe, RegCache::set_remat);
+// the access faults (#PF 0, CR2 40000), so EFLAGS on the stack are its:
+//   mov edi,40000 ; mov edx,80000000 ; mov ebx,1 ; OP ; mov eax,[edi] ;
+//   add ecx,1 ; hlt
+std::vector<uint8_t> recipe_program(const std::vector<uint8_t>& op) {
+  std::vector<uint8_t> p = {0xbf, 0x00, 0x00, 0x04, 0x00, 0xba, 0x00, 0x00, 0x00, 0x80, 0xbb, 0x01, 0x00, 0x00, 0x00};
+  p.insert(p.end(), op.begin(), op.end());
+  p.insert(p.end(), {0x8b, 0x07, 0x83, 0xc1, 0x01, 0xf4});
+  return p;
+}
+
 void same_run(const std::vector<uint8_t>& program, uint64_t budget, EngineKind kind, void (*setup)(Rig&) = nullptr,
               x86::CpuModel model = x86::CpuModel::kP6) {
   Rig ref(EngineKind::kInterp, model);
@@ -255,6 +267,30 @@ TEST_CASE("a fault at a loop head after a back edge that left its CMP's flags as
     const uint32_t eflags = stack32(jit, 3);
     CHECK((eflags & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) ==
           (x86::kCF | x86::kSF | x86::kAF | x86::kPF));
+  }
+}
+
+TEST_CASE("a fault while the flags of the instruction before are a recipe", "[jit][memory][paging]") {
+  const std::vector<std::vector<uint8_t>> ops = {
+      {0x29, 0xda},              // sub edx, ebx
+      {0x01, 0xda},              // add edx, ebx
+      {0x83, 0xea, 0x01},        // sub edx, 1
+      {0x83, 0xc2, 0xff},        // add edx, -1
+      {0x85, 0xda},              // test edx, ebx
+      {0x39, 0xda},              // cmp edx, ebx
+      {0x38, 0xde},              // cmp dh, bl
+      {0x66, 0x01, 0xda},        // add dx, bx
+      {0x80, 0xee, 0x81},        // sub dh, 81h
+  };
+  for (const std::vector<uint8_t>& op : ops) {
+    const std::vector<uint8_t> p = recipe_program(op);
+    same_run(p, 1000, EngineKind::kJit, protected_paging);
+    same_run(p, 1000, EngineKind::kJitLockstep, protected_paging);
+    Rig jit(EngineKind::kJit);
+    protected_paging(jit);
+    jit.load(0x10000, p);
+    jit.run(1000);
+    CHECK(in_handler(jit, core::kPF));
   }
 }
 
