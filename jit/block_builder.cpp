@@ -116,6 +116,41 @@ bool recipe_lasts(const Block& b, size_t from, const FlagsRecipe& r, const std::
   return false;
 }
 
+// AND, OR, XOR r32, r32/imm, INC, DEC r32, SHR, SAR r32, imm: the kSaved
+// recipe of its flags (its emitter copies dst into r13 first).
+std::optional<FlagsRecipe> saved_recipe(const x86::Insn& i) {
+  using M = x86::Mnemonic;
+  FlagsRecipe r;
+  r.op = FlagsRecipe::Op::kSaved;
+  switch (i.mnemonic) {
+    case M::kAnd: r.inst = ax::Inst::kIdAnd; break;
+    case M::kOr: r.inst = ax::Inst::kIdOr; break;
+    case M::kXor: r.inst = ax::Inst::kIdXor; break;
+    case M::kInc: r.inst = ax::Inst::kIdInc; r.unary = true; break;
+    case M::kDec: r.inst = ax::Inst::kIdDec; r.unary = true; break;
+    case M::kShr: r.inst = ax::Inst::kIdShr; break;
+    case M::kSar: r.inst = ax::Inst::kIdSar; break;
+    default: return std::nullopt;
+  }
+  const x86::Operand& d = i.ops[0];
+  if (d.kind != x86::OperandKind::kReg || d.reg >= 8 || d.size != 4) return std::nullopt;
+  r.dst = d.reg;
+  if (r.unary) return i.num_operands == 1 ? std::optional<FlagsRecipe>(r) : std::nullopt;
+  if (i.num_operands != 2) return std::nullopt;
+  const x86::Operand& s = i.ops[1];
+  const bool shift = r.inst == ax::Inst::kIdShr || r.inst == ax::Inst::kIdSar;
+  if (s.kind == x86::OperandKind::kImm) {
+    r.imm = true;
+    r.value = shift ? (s.imm & 0x1F) : static_cast<uint32_t>(s.imm);
+    if (shift && r.value == 0) return std::nullopt;  // writes no flag
+  } else if (!shift && s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == 4 && s.reg != d.reg) {
+    r.src = s.reg;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
+
 std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, const JitTable& table) {
   std::vector<EmitEnv::JoinPoint> joins(b.count);
   for (size_t k = 0; k < b.count; ++k) {
@@ -312,10 +347,21 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
     const RematStep step =
         env.rc.remat_on() ? remat_step(b.insns[k].insn, env.rc.remat(), table) : RematStep::kKeeps;
     if (step == RematStep::kEnds) env.rc.end_remat(a);
+    // Flags that only faults and calls out could read before they are all
+    // overwritten, of an instruction that can run again on a copy of its
+    // operand: the emitter makes the copy instead of capturing them.
+    env.saved_recipe.reset();
+    env.saved_recipe_used = false;
+    if (k + 1 < b.count && (live_after[k] & x86::kArithFlags) != 0 && !joins[k + 1].label.isValid() &&
+        !keeps_host_flags(b, k + 1, table)) {
+      if (std::optional<FlagsRecipe> r = saved_recipe(b.insns[k].insn); r && recipe_lasts(b, k + 1, *r, joins, table))
+        env.saved_recipe = r;
+    }
     table.lookup(b.insns[k].insn.mnemonic)(env, b.insns[k]);
     // Overwritten, even where no one read them (then the emitter computed
-    // none and set nothing pending).
-    if (step == RematStep::kOverwrites) env.rc.forget_remat();
+    // none and set nothing pending), unless by the new recipe's own.
+    if (step == RematStep::kOverwrites && !env.saved_recipe_used) env.rc.forget_remat();
+    env.saved_recipe.reset();
   }
   env.rc.emit_capture(a);
   if (env.pending != 0) emit_retire(env, b.insns[b.count - 1].next_eip);

@@ -123,6 +123,12 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   }
   if (!done) {
     if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
+    // The block builder chose to keep these flags as a recipe on a copy of
+    // the destination (EmitEnv::saved_recipe).
+    if (env.saved_recipe && live && !dst_mem && w == 4) {
+      a.emit(ax::Inst::kIdMov, ax::r13d, dst);
+      env.saved_recipe_used = true;
+    }
     if (unary(i.mnemonic)) a.emit(host_inst(i.mnemonic), dst);
     else a.emit(host_inst(i.mnemonic), dst, src);
   }
@@ -139,6 +145,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
   }
   // The logic ops leave AF undefined on the host; the interpreter clears it.
   if (live) emit_merge_flags(env, written, logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written);
+  if (env.saved_recipe_used) env.rc.use_saved_recipe(*env.saved_recipe);
   ++env.pending;
   if (writes_back && dst_mem) emit_stop_check(env, bi);
 }

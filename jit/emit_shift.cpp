@@ -128,19 +128,28 @@ void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
     // keeps r13 and r15).
     a.emit(ax::Inst::kIdBt, env.rc.condition_flags(a, x86::kCF), asmjit::imm(0));
   }
+  // The block builder chose to keep these flags as a recipe on a copy of
+  // the destination (EmitEnv::saved_recipe: SHR and SAR, one host shift).
+  const bool saved = env.saved_recipe && written != 0 && !mem && w == 4 && !split_for_of(i.mnemonic) &&
+                     !through_carry(i.mnemonic);
+  if (saved) {
+    a.emit(ax::Inst::kIdMov, ax::r13d, dst);
+    env.saved_recipe_used = true;
+  }
   if (written != 0 && count > 1 && split_for_of(i.mnemonic)) {
     emit_host_shift(a, i.mnemonic, dst, asmjit::imm(count - 1));
     emit_host_shift(a, i.mnemonic, dst, asmjit::imm(1));
   } else {
     emit_host_shift(a, i.mnemonic, dst, asmjit::imm(count));
   }
-  if (written != 0) emit_capture_flags(env);
+  if (written != 0) emit_capture_flags(env, /*last=*/saved);
   if (mem) emit_write_dest(env, bi, scratch(w));
   else if (w != 1 || d.reg < 4) env.rc.written(d.reg);
   if (written != 0) {
     const unsigned last_step = split_for_of(i.mnemonic) ? 1 : count;
     emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, last_step));
   }
+  if (saved) env.rc.use_saved_recipe(*env.saved_recipe);
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
 }

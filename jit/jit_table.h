@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/cpu.h"
@@ -50,6 +51,12 @@ struct EmitEnv {
   core::Cpu* cpu = nullptr;                   // the CPU the block runs on
   const uint64_t* memory_generation = nullptr;  // PhysicalMemory's map generation
   RegCache rc;  // where guest registers and EFLAGS live (reg_cache.h)
+  // Set by the block builder for the instruction being emitted when its
+  // flags may stay a kSaved recipe (RegCache::use_saved_recipe): its
+  // emitter, if it emits that instruction inline on a register, copies the
+  // 32-bit dst into r13 right before it and sets saved_recipe_used.
+  std::optional<FlagsRecipe> saved_recipe;
+  bool saved_recipe_used = false;
   // Instructions that branches of the block reach inside it (join points,
   // emit_join.h), one entry per instruction, no label if none:
   //   a loop head, where a branch from itself or further on jumps back

@@ -159,10 +159,30 @@ void RegCache::zero_for_recipe(ax::Assembler& a, const FlagsRecipe& r, bool full
   set_remat(r);
 }
 
-void RegCache::emit_remat(ax::Assembler& a) const {
+void RegCache::use_saved_recipe(const FlagsRecipe& r) {
+  if (!deferred_ || !pending_ || r.op != FlagsRecipe::Op::kSaved)
+    throw std::logic_error("jit: a saved-operand recipe without its instruction's flags waiting");
+  deferred_ = false;
+  host_flags_at_ = kNoOffset;
+  set_remat(r);
+}
+
+void RegCache::emit_remat(ax::Assembler& a, const ax::Gp& to) const {
   // Clobbers rax and the host flags only (emit_flush's contract).
   using Op = FlagsRecipe::Op;
   const FlagsRecipe& r = remat_;
+  if (r.op == Op::kSaved) {
+    // The instruction again, on the copy of its dst (in place if into r13).
+    const ax::Gp v = to.id() == ax::Gp::kIdR13 ? ax::r13d : ax::eax;
+    if (v.id() != ax::Gp::kIdR13) a.mov(v, ax::r13d);
+    if (r.unary) a.emit(r.inst, v);
+    else if (r.imm) a.emit(r.inst, v, asmjit::imm(int32_t(r.value)));
+    else a.emit(r.inst, v, operand(r.src, 4));
+    a.pushfq();
+    a.pop(to.r64());
+    return;
+  }
+  if (to.id() != ax::Gp::kIdR13) throw std::logic_error("jit: a sentinel recipe computed outside r13");
   asmjit::Label have = a.newLabel();
   a.test(ax::r13d, ax::r13d);
   a.jnz(have);
@@ -192,13 +212,14 @@ void RegCache::emit_remat(ax::Assembler& a) const {
   a.bind(have);
 }
 
-void RegCache::emit_merge(ax::Assembler& a) const {
+void RegCache::emit_merge(ax::Assembler& a, const ax::Gp& flags) const {
   if (deferred_) throw std::logic_error("jit: flags merged while their capture waits");
   // Idempotent (r13d stays masked), so a copy of this state may run it on
   // an out-of-line path and the straight-line code again later.
-  a.and_(ax::r13d, pending_from_host_);
+  const ax::Gp f = flags.r32();
+  a.and_(f, pending_from_host_);
   a.and_(ax::r15d, ~pending_written_);
-  a.or_(ax::r15d, ax::r13d);
+  a.or_(ax::r15d, f);
 }
 
 void RegCache::prepare_flags(ax::Assembler& a, uint32_t written) {
@@ -263,8 +284,11 @@ ax::Mem budget_slot() { return ax::qword_ptr(ax::rsp, kBudgetSlot); }
 void RegCache::emit_flush(ax::Assembler& a) const {
   for (unsigned r = 0; r < 8; ++r)
     if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
-  if (pending_ && remat_on_) emit_remat(a);
-  if (pending_) emit_merge(a);
+  // A saved-operand recipe's flags go to rax: r13 keeps the copy for the
+  // code after (this flush may be on a slow path that returns).
+  const bool saved = remat_on_ && remat_.op == FlagsRecipe::Op::kSaved;
+  if (pending_ && remat_on_) emit_remat(a, saved ? ax::rax : ax::r13);
+  if (pending_) emit_merge(a, saved ? ax::rax : ax::r13);
   if (flags_dirty_) a.mov(eflags_state(), ax::r15d);
   if (counts_down_) {
     a.mov(ax::rax, budget_slot());

@@ -72,18 +72,25 @@ asmjit::x86::Mem counter_mem(const uint64_t* retired, const core::CpuState* stat
 // AH..BH); src a guest register (for SUB and ADD another one) or an
 // immediate.
 struct FlagsRecipe {
-  enum class Op : uint8_t { kCmp, kTest, kSub, kAdd };
+  // kSaved: a 32-bit instruction `inst` (an AsmJit id: AND, OR, XOR, INC,
+  // DEC, SHR, SAR) whose emitter copied dst into r13 before it ran
+  // (EmitEnv::saved_recipe): done again on that copy. Its dst may change
+  // after it; only a source register must not.
+  enum class Op : uint8_t { kCmp, kTest, kSub, kAdd, kSaved };
   Op op = Op::kCmp;
   uint8_t w = 4;
   uint8_t dst = 0;
   bool imm = false;  // src is `value`, else guest register `src`
   uint8_t src = 0;
   uint32_t value = 0;
+  uint32_t inst = 0;   // kSaved
+  bool unary = false;  // kSaved: no source (INC, DEC)
   bool operator==(const FlagsRecipe&) const = default;
   // Whether writing guest register `gpr` (0..7, whole or in part) changes
   // an operand.
   bool reads(unsigned gpr) const {
     const auto base = [this](unsigned r) { return w == 1 && r >= 4 ? r - 4 : r; };
+    if (op == Op::kSaved) return !unary && !imm && base(src) == gpr;
     return base(dst) == gpr || (!imm && base(src) == gpr);
   }
 };
@@ -156,6 +163,11 @@ class RegCache {
   // form the loop head has (TEST's AF, 0 in the guest, comes out of the
   // recipe as 0: emit_remat).
   void zero_for_recipe(asmjit::x86::Assembler& a, const FlagsRecipe& r, bool full);
+  // The emitter of a kSaved recipe's instruction copied its dst into r13
+  // and left its capture waiting: the flags are the recipe's from now on
+  // (no sentinel: r13 is the copy until the state ends; a flush computes
+  // them in rax, end_remat in r13).
+  void use_saved_recipe(const FlagsRecipe& r);
   // Whether the flags pending, with their capture waiting, are in the form
   // recipe `r`'s instruction leaves (zero_for_recipe's condition).
   bool recipe_fits(const FlagsRecipe& r) const {
@@ -166,7 +178,7 @@ class RegCache {
   // r13 := the recipe's flags if it is 0, here; the state ends.
   void end_remat(asmjit::x86::Assembler& a) {
     if (!remat_on_) return;
-    emit_remat(a);
+    emit_remat(a, asmjit::x86::r13);
     remat_on_ = false;
   }
   // The state ends with no code: the flags were all overwritten, or the
@@ -282,7 +294,8 @@ class RegCache {
   static bool w_ok(unsigned r) { return r < 8; }
   std::array<int8_t, 8> host_{-1, -1, -1, -1, -1, -1, -1, -1};  // index into kPool
   uint8_t dirty_ = 0;
-  void emit_merge(asmjit::x86::Assembler& a) const;
+  void emit_merge(asmjit::x86::Assembler& a, const asmjit::x86::Gp& flags) const;
+  void emit_merge(asmjit::x86::Assembler& a) const { emit_merge(a, asmjit::x86::r13); }
   bool flags_ = false;
   bool flags_dirty_ = false;
   bool pending_ = false;
@@ -298,7 +311,9 @@ class RegCache {
   // The remat state (set_remat): r13 == 0 means the recipe's flags.
   bool remat_on_ = false;
   FlagsRecipe remat_;
-  void emit_remat(asmjit::x86::Assembler& a) const;
+  // The recipe's flags into `to` (r13, or rax in a flush: a kSaved recipe's
+  // copy in r13 must stay for later slow paths); clobbers rax.
+  void emit_remat(asmjit::x86::Assembler& a, const asmjit::x86::Gp& to) const;
 };
 
 }  // namespace tx86::jit

@@ -270,7 +270,7 @@ TEST_CASE("a fault at a loop head after a back edge that left its CMP's flags as
   }
 }
 
-TEST_CASE("a fault while the flags of the instruction before are a recipe", "[jit][memory][paging]") {
+TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit][memory][paging]") {
   const std::vector<std::vector<uint8_t>> ops = {
       {0x29, 0xda},              // sub edx, ebx
       {0x01, 0xda},              // add edx, ebx
@@ -281,6 +281,16 @@ TEST_CASE("a fault while the flags of the instruction before are a recipe", "[ji
       {0x38, 0xde},              // cmp dh, bl
       {0x66, 0x01, 0xda},        // add dx, bx
       {0x80, 0xee, 0x81},        // sub dh, 81h
+      // Recipes on a copy of the destination (EmitEnv::saved_recipe).
+      {0xd1, 0xea},              // shr edx, 1
+      {0xc1, 0xfa, 0x03},        // sar edx, 3
+      {0x21, 0xda},              // and edx, ebx
+      {0x83, 0xca, 0x10},        // or edx, 10h
+      {0x31, 0xda},              // xor edx, ebx
+      {0x42},                    // inc edx
+      {0x4a},                    // dec edx
+      {0xc1, 0xea, 0x1f, 0xba, 0x05, 0x00, 0x00, 0x00},  // shr edx, 31 ; mov edx, 5 (the copy stands)
+      {0x31, 0xda, 0xbb, 0x07, 0x00, 0x00, 0x00},        // xor edx, ebx ; mov ebx, 7 (ends it first)
   };
   for (const std::vector<uint8_t>& op : ops) {
     const std::vector<uint8_t> p = recipe_program(op);
