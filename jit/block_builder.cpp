@@ -169,8 +169,9 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, con
     if (!inside_branch(i) || joins[k].label.isValid()) continue;
     const size_t t = insn_index(b, rel_target(b.insns[k]));
     if (t >= k || joins[t].has_recipe) continue;
+    // (Not a constant: the head's other paths bring r13 with their flags.)
     const std::optional<FlagsRecipe> r = flags_recipe(b.insns[k - 1].insn);
-    if (r && recipe_lasts(b, t, *r, joins, table)) {
+    if (r && r->op != FlagsRecipe::Op::kConst && recipe_lasts(b, t, *r, joins, table)) {
       joins[t].has_recipe = true;
       joins[t].recipe = *r;
     }
@@ -338,8 +339,12 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
         const std::optional<FlagsRecipe> r =
             p > 0 && !joins[k].label.isValid() && (p == k || !joins[p].label.isValid())
                 ? flags_recipe(b.insns[p - 1].insn) : std::nullopt;
-        if (r && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r)) env.rc.zero_for_recipe(a, *r, false);
-        else env.rc.emit_capture(a);
+        if (r && r->op == FlagsRecipe::Op::kConst && recipe_lasts(b, k, *r, joins, table))
+          env.rc.use_const_recipe(*r);
+        else if (r && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r))
+          env.rc.zero_for_recipe(a, *r, false);
+        else
+          env.rc.emit_capture(a);
       }
     }
     if (joins[k].label.isValid()) reach_join(env, joins[k]);

@@ -60,6 +60,16 @@ void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Labe
 
 }  // namespace
 
+namespace {
+// ZF and PF set (and the reserved bit 1), the others clear.
+FlagsRecipe const_recipe() {
+  FlagsRecipe r;
+  r.op = FlagsRecipe::Op::kConst;
+  r.value = x86::kZF | x86::kPF | 0x2;
+  return r;
+}
+}  // namespace
+
 std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i) {
   using M = x86::Mnemonic;
   using Op = FlagsRecipe::Op;
@@ -69,6 +79,11 @@ std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i) {
     case M::kTest: r.op = Op::kTest; break;
     case M::kSub: r.op = Op::kSub; break;
     case M::kAdd: r.op = Op::kAdd; break;
+    case M::kXor:
+      if (i.num_operands == 2 && i.ops[0].kind == x86::OperandKind::kReg && i.ops[1].kind == x86::OperandKind::kReg &&
+          i.ops[0].reg == i.ops[1].reg && i.ops[0].size == i.ops[1].size)
+        return const_recipe();
+      return std::nullopt;
     default: return std::nullopt;
   }
   if (i.num_operands != 2 || i.ops[0].kind != x86::OperandKind::kReg) return std::nullopt;
@@ -82,7 +97,9 @@ std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i) {
     r.value = static_cast<uint32_t>(s.imm);
   } else if (s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == d.size) {
     r.src = s.reg;
-    // SUB/ADD of a register with itself: its original value is lost.
+    // SUB/ADD of a register with itself: its original value is lost. SUB
+    // leaves the same flags whatever it was (ZF, PF), as does XOR.
+    if (r.op == Op::kSub && r.src == r.dst) return const_recipe();
     const auto base = [&r](unsigned reg) { return r.w == 1 && reg >= 4 ? reg - 4 : reg; };
     if ((r.op == Op::kSub || r.op == Op::kAdd) && base(r.src) == base(r.dst)) return std::nullopt;
   } else {

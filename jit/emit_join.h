@@ -27,7 +27,7 @@
 
 namespace tx86::jit {
 
-// CMP, TEST, SUB or ADD r, r / r, imm: the recipe of its flags
+// CMP, TEST, SUB or ADD r, r / r, imm, XOR r, r: the recipe of its flags
 // (RegCache::set_remat), which the code after it or a loop head reached
 // by a back edge right after it may take instead of their capture.
 std::optional<FlagsRecipe> flags_recipe(const x86::Insn& i);

@@ -167,10 +167,22 @@ void RegCache::use_saved_recipe(const FlagsRecipe& r) {
   set_remat(r);
 }
 
+void RegCache::use_const_recipe(const FlagsRecipe& r) {
+  if (!deferred_ || !pending_ || r.op != FlagsRecipe::Op::kConst)
+    throw std::logic_error("jit: a constant recipe without its instruction's flags waiting");
+  deferred_ = false;
+  host_flags_at_ = kNoOffset;
+  set_remat(r);
+}
+
 void RegCache::emit_remat(ax::Assembler& a, const ax::Gp& to) const {
   // Clobbers rax and the host flags only (emit_flush's contract).
   using Op = FlagsRecipe::Op;
   const FlagsRecipe& r = remat_;
+  if (r.op == Op::kConst) {
+    a.mov(to.r32(), r.value);
+    return;
+  }
   if (r.op == Op::kSaved) {
     // The instruction again, on the copy of its dst (in place if into r13).
     const ax::Gp v = to.id() == ax::Gp::kIdR13 ? ax::r13d : ax::eax;
@@ -285,8 +297,9 @@ void RegCache::emit_flush(ax::Assembler& a) const {
   for (unsigned r = 0; r < 8; ++r)
     if (dirty_ & (1u << r)) a.mov(state_mem(r, 4), host(r, 4));
   // A saved-operand recipe's flags go to rax: r13 keeps the copy for the
-  // code after (this flush may be on a slow path that returns).
-  const bool saved = remat_on_ && remat_.op == FlagsRecipe::Op::kSaved;
+  // code after (this flush may be on a slow path that returns); a
+  // constant's too (r13 holds nothing of use).
+  const bool saved = static_recipe();
   if (pending_ && remat_on_) emit_remat(a, saved ? ax::rax : ax::r13);
   if (pending_) emit_merge(a, saved ? ax::rax : ax::r13);
   if (flags_dirty_) a.mov(eflags_state(), ax::r15d);

@@ -76,7 +76,9 @@ struct FlagsRecipe {
   // DEC, SHR, SAR) whose emitter copied dst into r13 before it ran
   // (EmitEnv::saved_recipe): done again on that copy. Its dst may change
   // after it; only a source register must not.
-  enum class Op : uint8_t { kCmp, kTest, kSub, kAdd, kSaved };
+  // kConst: XOR or SUB of a register with itself, whose flags are
+  // `value` whatever the register held.
+  enum class Op : uint8_t { kCmp, kTest, kSub, kAdd, kSaved, kConst };
   Op op = Op::kCmp;
   uint8_t w = 4;
   uint8_t dst = 0;
@@ -90,6 +92,7 @@ struct FlagsRecipe {
   // an operand.
   bool reads(unsigned gpr) const {
     const auto base = [this](unsigned r) { return w == 1 && r >= 4 ? r - 4 : r; };
+    if (op == Op::kConst) return false;
     if (op == Op::kSaved) return !unary && !imm && base(src) == gpr;
     return base(dst) == gpr || (!imm && base(src) == gpr);
   }
@@ -163,6 +166,13 @@ class RegCache {
   // form the loop head has (TEST's AF, 0 in the guest, comes out of the
   // recipe as 0: emit_remat).
   void zero_for_recipe(asmjit::x86::Assembler& a, const FlagsRecipe& r, bool full);
+  // Recipes that need nothing in r13 (kSaved, kConst): no sentinel test.
+  bool static_recipe() const {
+    return remat_on_ && (remat_.op == FlagsRecipe::Op::kSaved || remat_.op == FlagsRecipe::Op::kConst);
+  }
+  // Where a kConst recipe's instruction left its capture waiting: the
+  // flags are the recipe's from now on (r13 unused).
+  void use_const_recipe(const FlagsRecipe& r);
   // The emitter of a kSaved recipe's instruction copied its dst into r13
   // and left its capture waiting: the flags are the recipe's from now on
   // (no sentinel: r13 is the copy until the state ends; a flush computes

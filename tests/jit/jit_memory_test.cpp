@@ -291,6 +291,11 @@ TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit
       {0x4a},                    // dec edx
       {0xc1, 0xea, 0x1f, 0xba, 0x05, 0x00, 0x00, 0x00},  // shr edx, 31 ; mov edx, 5 (the copy stands)
       {0x31, 0xda, 0xbb, 0x07, 0x00, 0x00, 0x00},        // xor edx, ebx ; mov ebx, 7 (ends it first)
+      // Flags that are constants.
+      {0x31, 0xd2},              // xor edx, edx
+      {0x29, 0xd2},              // sub edx, edx
+      {0x30, 0xf6},              // xor dh, dh
+      {0x31, 0xd2, 0xba, 0x09, 0x00, 0x00, 0x00},        // xor edx, edx ; mov edx, 9
   };
   for (const std::vector<uint8_t>& op : ops) {
     const std::vector<uint8_t> p = recipe_program(op);
