@@ -116,13 +116,17 @@ bool recipe_lasts(const Block& b, size_t from, const FlagsRecipe& r, const std::
   return false;
 }
 
-// AND, OR, XOR r32, r32/imm, INC, DEC r32, SHR, SAR r32, imm: the kSaved
-// recipe of its flags (its emitter copies dst into r13 first).
+// AND, OR, XOR r32, r32/imm, INC, DEC r32, SHR, SAR r32, imm, and ADD,
+// SUB, AND, OR, XOR m32, r32/imm, INC, DEC m32: the kSaved recipe of its
+// flags (its emitter copies the destination's value into r13 first).
 std::optional<FlagsRecipe> saved_recipe(const x86::Insn& i) {
   using M = x86::Mnemonic;
   FlagsRecipe r;
   r.op = FlagsRecipe::Op::kSaved;
+  const bool mem = i.ops[0].kind == x86::OperandKind::kMem;
   switch (i.mnemonic) {
+    case M::kAdd: if (!mem) return std::nullopt; r.inst = ax::Inst::kIdAdd; break;
+    case M::kSub: if (!mem) return std::nullopt; r.inst = ax::Inst::kIdSub; break;
     case M::kAnd: r.inst = ax::Inst::kIdAnd; break;
     case M::kOr: r.inst = ax::Inst::kIdOr; break;
     case M::kXor: r.inst = ax::Inst::kIdXor; break;
@@ -133,8 +137,8 @@ std::optional<FlagsRecipe> saved_recipe(const x86::Insn& i) {
     default: return std::nullopt;
   }
   const x86::Operand& d = i.ops[0];
-  if (d.kind != x86::OperandKind::kReg || d.reg >= 8 || d.size != 4) return std::nullopt;
-  r.dst = d.reg;
+  if (d.size != 4 || (!mem && (d.kind != x86::OperandKind::kReg || d.reg >= 8))) return std::nullopt;
+  r.dst = mem ? 0 : d.reg;  // not read (the copy is)
   if (r.unary) return i.num_operands == 1 ? std::optional<FlagsRecipe>(r) : std::nullopt;
   if (i.num_operands != 2) return std::nullopt;
   const x86::Operand& s = i.ops[1];
@@ -143,7 +147,7 @@ std::optional<FlagsRecipe> saved_recipe(const x86::Insn& i) {
     r.imm = true;
     r.value = shift ? (s.imm & 0x1F) : static_cast<uint32_t>(s.imm);
     if (shift && r.value == 0) return std::nullopt;  // writes no flag
-  } else if (!shift && s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == 4 && s.reg != d.reg) {
+  } else if (!shift && s.kind == x86::OperandKind::kReg && s.reg < 8 && s.size == 4 && (mem || s.reg != d.reg)) {
     r.src = s.reg;
   } else {
     return std::nullopt;

@@ -125,7 +125,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     if (carry_in) a.emit(ax::Inst::kIdBt, cf, asmjit::imm(0));  // host CF := guest CF
     // The block builder chose to keep these flags as a recipe on a copy of
     // the destination (EmitEnv::saved_recipe).
-    if (env.saved_recipe && live && !dst_mem && w == 4) {
+    if (env.saved_recipe && live && w == 4 && (!dst_mem || writes_back)) {
       a.emit(ax::Inst::kIdMov, ax::r13d, dst);
       env.saved_recipe_used = true;
     }
@@ -133,7 +133,17 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     else a.emit(host_inst(i.mnemonic), dst, src);
   }
   // With no store to follow, nothing else is emitted for the instruction.
-  if (live) emit_capture_flags(env, /*last=*/!(writes_back && dst_mem));
+  // The logic ops leave AF undefined on the host; the interpreter clears it.
+  const uint32_t from_host = logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written;
+  const bool saved = env.saved_recipe_used;
+  if (live) emit_capture_flags(env, /*last=*/!(writes_back && dst_mem) || saved);
+  if (saved && dst_mem) {
+    // A recipe on the copy before the store (which cannot fault: its read
+    // for write passed every check): its slow path's flush computes the
+    // new flags from the copy.
+    emit_merge_flags(env, written, from_host);
+    env.rc.use_saved_recipe(*env.saved_recipe);
+  }
   if (writes_back) {
     if (dst_mem) {
       a.mov(ax::ecx, ax::eax);
@@ -143,9 +153,8 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
       env.rc.written(d.reg);
     }
   }
-  // The logic ops leave AF undefined on the host; the interpreter clears it.
-  if (live) emit_merge_flags(env, written, logic(i.mnemonic) ? (written & ~uint32_t(x86::kAF)) : written);
-  if (env.saved_recipe_used) env.rc.use_saved_recipe(*env.saved_recipe);
+  if (live && !(saved && dst_mem)) emit_merge_flags(env, written, from_host);
+  if (saved && !dst_mem) env.rc.use_saved_recipe(*env.saved_recipe);
   ++env.pending;
   if (writes_back && dst_mem) emit_stop_check(env, bi);
 }
