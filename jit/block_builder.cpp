@@ -166,8 +166,9 @@ std::vector<EmitEnv::JoinPoint> find_joins(const Block& b, ax::Assembler& a, con
     if (t <= k) joins[t].loop = true;
   }
   // Loop heads whose flags may come as a recipe (RegCache::set_remat):
-  // a back edge Jcc right after a CMP (no branch lands on the Jcc), and
-  // from the head on the recipe lasts until the flags are all overwritten.
+  // a back edge Jcc right after a CMP, TEST, SUB or ADD of registers or an
+  // immediate (no branch lands on the Jcc), whose recipe lasts from the
+  // head on until the flags are all overwritten.
   for (size_t k = 1; k < b.count; ++k) {
     const x86::Insn& i = b.insns[k].insn;
     if (!inside_branch(i) || joins[k].label.isValid()) continue;

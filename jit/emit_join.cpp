@@ -30,8 +30,9 @@ ax::Mem chain_field(size_t off) { return ax::qword_ptr(ax::rbx, static_cast<int3
 // deadline to 0 as well (ChainState::kill_links), which the budget taken
 // after that call sees. The registers stay in host registers; the flags
 // are brought to the loop head's form (RegCache::full_pending_flags:
-// nothing to do after a CMP). Loop iterations are not counted as block
-// runs.
+// nothing to do after a CMP, or where the head takes the flags as a
+// recipe and emit_loop_jcc zeroed r13). Loop iterations are not counted
+// as block runs.
 void emit_loop_back(EmitEnv& env, ChainSlot& slot, uint32_t target, asmjit::Label head) {
   ax::Assembler& a = env.a;
   RegCache at = env.rc;  // this path's copy: the other side of a branch keeps its state
