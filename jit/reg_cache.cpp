@@ -227,9 +227,12 @@ void RegCache::emit_remat(ax::Assembler& a, const ax::Gp& to) const {
 void RegCache::emit_merge(ax::Assembler& a, const ax::Gp& flags) const {
   if (deferred_) throw std::logic_error("jit: flags merged while their capture waits");
   // Idempotent (r13d stays masked), so a copy of this state may run it on
-  // an out-of-line path and the straight-line code again later.
+  // an out-of-line path and the straight-line code again later. Bit 1
+  // (always set in EFLAGS and in what PUSHFQ gives) stays too: masked
+  // flags are never 0, which a loop head taking a recipe reads as "the
+  // recipe's flags" (set_remat).
   const ax::Gp f = flags.r32();
-  a.and_(f, pending_from_host_);
+  a.and_(f, pending_from_host_ | 0x2);
   a.and_(ax::r15d, ~pending_written_);
   a.or_(ax::r15d, f);
 }

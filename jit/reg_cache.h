@@ -152,7 +152,7 @@ class RegCache {
   // whose back edge follows such an instruction (emit_join.h), r13 is
   // zeroed instead (XOR: no PUSHFQ) and the state is "r13 holds the flags,
   // or is 0 and they are the recipe's". Captured flags are never 0 (RFLAGS
-  // bit 1 is always set, and a merge only masks r13 into the same flags);
+  // bit 1 is always set, and a merge masks r13 keeping that bit);
   // whatever needs r13 (emit_capture, a flush on a slow path) tests it and
   // computes the recipe's if it is 0 (emit_remat). The state ends when an
   // instruction overwrites every arithmetic flag (set_pending,

@@ -103,7 +103,19 @@ const std::vector<uint8_t> kPmLoopRecipeKept = {
     0xbf, 0x00, 0xf8, 0x03, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0x8b, 0x07, 0x81, 0xc7,
     0x00, 0x08, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x39, 0xda, 0x75, 0xef, 0xf4};
 
-// 11: an instruction whose flags only the access after it could read
+// 11: the straight line reaches such a loop head with flags that are all
+// clear (CMP 5, 3) after a slow path (the first access to 20000 misses
+// the TLB) merged them; the head's access faults at once (#PF, CR2 40000):
+// EFLAGS on the stack must be CMP 5, 3's, not the back edge's CMP's.
+//   mov edi,40000 ; mov ebx,55 ; mov edx,1 ; mov eax,5 ; cmp eax,3 ;
+//   mov ecx,[20000] ; top: mov eax,[edi] ; add edi,800 ; cmp edx,ebx ;
+//   jne top ; hlt
+const std::vector<uint8_t> kPmLoopRecipeEntry = {
+    0xbf, 0x00, 0x00, 0x04, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00,
+    0xb8, 0x05, 0x00, 0x00, 0x00, 0x83, 0xf8, 0x03, 0x8b, 0x0d, 0x00, 0x00, 0x02, 0x00,
+    0x8b, 0x07, 0x81, 0xc7, 0x00, 0x08, 0x00, 0x00, 0x39, 0xda, 0x75, 0xf4, 0xf4};
+
+// 12: an instruction whose flags only the access after it could read
 // before ADD overwrites them (they stay a recipe, RegCache::set_remat);
 // the access faults (#PF 0, CR2 40000), so EFLAGS on the stack are its:
 //   mov edi,40000 ; mov edx,80000000 ; mov ebx,1 ; OP ; mov eax,[edi] ;
@@ -268,6 +280,14 @@ TEST_CASE("a fault at a loop head after a back edge that left its CMP's flags as
     CHECK((eflags & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) ==
           (x86::kCF | x86::kSF | x86::kAF | x86::kPF));
   }
+  same_run(kPmLoopRecipeEntry, 1000, EngineKind::kJit, protected_paging);
+  same_run(kPmLoopRecipeEntry, 1000, EngineKind::kJitLockstep, protected_paging);
+  Rig jit(EngineKind::kJit);
+  protected_paging(jit);
+  jit.load(0x10000, kPmLoopRecipeEntry);
+  jit.run(1000);
+  CHECK(in_handler(jit, core::kPF));
+  CHECK((stack32(jit, 3) & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) == 0);
 }
 
 TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit][memory][paging]") {
