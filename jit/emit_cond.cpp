@@ -81,6 +81,10 @@ void emit_cmov(EmitEnv& env, const BlockInsn& bi) {
     ++env.pending;
     return;
   }
+  // Flags whose capture waits (the block builder leaves them for a CMOVcc
+  // of registers) are captured before any code moves the offset: the
+  // condition may need one not from the host (CMOVBE after INC: CF).
+  env.rc.emit_capture(a);
   if (s.kind == OperandKind::kMem) {
     emit_effective_address(env, i, ax::edx);
     emit_load(env, bi, i.mem.seg, w);

@@ -357,3 +357,14 @@ TEST_CASE("page faults and #GP under paging in the middle of inline accesses", "
     if (e.vector == core::kPF) CHECK(jit.s().cr2 == e.cr2);
   }
 }
+
+TEST_CASE("CMOVcc of registers reading a flag its flag writer did not leave in the host flags", "[jit]") {
+  // INC writes no CF: CMOVBE takes the guest condition path, which must
+  // capture INC's waiting flags before it emits anything (it threw
+  // "deferred flags capture after the host flags changed" before).
+  for (const std::vector<uint8_t>& p : {std::vector<uint8_t>{0x66, 0x40, 0x66, 0x0f, 0x46, 0xe9, 0xf4},  // inc ax ; cmovbe bp, cx
+                                        std::vector<uint8_t>{0x40, 0x0f, 0x46, 0xe9, 0xf4}}) {        // inc eax ; cmovbe ebp, ecx
+    same_run(p, 100, EngineKind::kJit, protected_paging);
+    same_run(p, 100, EngineKind::kJitLockstep, protected_paging);
+  }
+}
