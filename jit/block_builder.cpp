@@ -345,7 +345,7 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
             p > 0 && !joins[k].label.isValid() && (p == k || !joins[p].label.isValid())
                 ? flags_recipe(b.insns[p - 1].insn) : std::nullopt;
         if (r && r->op == FlagsRecipe::Op::kConst && recipe_lasts(b, k, *r, joins, table))
-          env.rc.use_const_recipe(*r);
+          env.rc.use_static_recipe(*r);
         else if (r && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r))
           env.rc.zero_for_recipe(a, *r, false);
         else

@@ -142,7 +142,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     // for write passed every check): its slow path's flush computes the
     // new flags from the copy.
     emit_merge_flags(env, written, from_host);
-    env.rc.use_saved_recipe(*env.saved_recipe);
+    env.rc.use_static_recipe(*env.saved_recipe);
   }
   if (writes_back) {
     if (dst_mem) {
@@ -154,7 +154,7 @@ void emit_alu(EmitEnv& env, const BlockInsn& bi) {
     }
   }
   if (live && !(saved && dst_mem)) emit_merge_flags(env, written, from_host);
-  if (saved && !dst_mem) env.rc.use_saved_recipe(*env.saved_recipe);
+  if (saved && !dst_mem) env.rc.use_static_recipe(*env.saved_recipe);
   ++env.pending;
   if (writes_back && dst_mem) emit_stop_check(env, bi);
 }

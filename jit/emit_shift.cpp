@@ -149,7 +149,7 @@ void emit_shift_imm(EmitEnv& env, const BlockInsn& bi) {
     const unsigned last_step = split_for_of(i.mnemonic) ? 1 : count;
     emit_merge_flags(env, written, host_shift_flags(i.mnemonic, written, last_step));
   }
-  if (saved) env.rc.use_saved_recipe(*env.saved_recipe);
+  if (saved) env.rc.use_static_recipe(*env.saved_recipe);
   ++env.pending;
   if (mem) emit_stop_check(env, bi);
 }

@@ -52,7 +52,7 @@ struct EmitEnv {
   const uint64_t* memory_generation = nullptr;  // PhysicalMemory's map generation
   RegCache rc;  // where guest registers and EFLAGS live (reg_cache.h)
   // Set by the block builder for the instruction being emitted when its
-  // flags may stay a kSaved recipe (RegCache::use_saved_recipe): its
+  // flags may stay a kSaved recipe (RegCache::use_static_recipe): its
   // emitter, if it emits that instruction inline on a register, copies the
   // 32-bit dst into r13 right before it and sets saved_recipe_used.
   std::optional<FlagsRecipe> saved_recipe;

@@ -159,17 +159,9 @@ void RegCache::zero_for_recipe(ax::Assembler& a, const FlagsRecipe& r, bool full
   set_remat(r);
 }
 
-void RegCache::use_saved_recipe(const FlagsRecipe& r) {
-  if (!deferred_ || !pending_ || r.op != FlagsRecipe::Op::kSaved)
-    throw std::logic_error("jit: a saved-operand recipe without its instruction's flags waiting");
-  deferred_ = false;
-  host_flags_at_ = kNoOffset;
-  set_remat(r);
-}
-
-void RegCache::use_const_recipe(const FlagsRecipe& r) {
-  if (!deferred_ || !pending_ || r.op != FlagsRecipe::Op::kConst)
-    throw std::logic_error("jit: a constant recipe without its instruction's flags waiting");
+void RegCache::use_static_recipe(const FlagsRecipe& r) {
+  if (!deferred_ || !pending_ || (r.op != FlagsRecipe::Op::kSaved && r.op != FlagsRecipe::Op::kConst))
+    throw std::logic_error("jit: a static recipe without its instruction's flags waiting");
   deferred_ = false;
   host_flags_at_ = kNoOffset;
   set_remat(r);

@@ -170,14 +170,11 @@ class RegCache {
   bool static_recipe() const {
     return remat_on_ && (remat_.op == FlagsRecipe::Op::kSaved || remat_.op == FlagsRecipe::Op::kConst);
   }
-  // Where a kConst recipe's instruction left its capture waiting: the
-  // flags are the recipe's from now on (r13 unused).
-  void use_const_recipe(const FlagsRecipe& r);
-  // The emitter of a kSaved recipe's instruction copied its dst into r13
-  // and left its capture waiting: the flags are the recipe's from now on
-  // (no sentinel: r13 is the copy until the state ends; a flush computes
-  // them in rax, end_remat in r13).
-  void use_saved_recipe(const FlagsRecipe& r);
+  // Where the instruction of a kConst recipe, or of a kSaved one whose
+  // emitter copied its dst into r13, left its capture waiting: the flags
+  // are the recipe's from now on (no sentinel: r13 is unused, or the copy
+  // until the state ends; a flush computes them in rax, end_remat in r13).
+  void use_static_recipe(const FlagsRecipe& r);
   // Whether the flags pending, with their capture waiting, are in the form
   // recipe `r`'s instruction leaves (zero_for_recipe's condition).
   bool recipe_fits(const FlagsRecipe& r) const {

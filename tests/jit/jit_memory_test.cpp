@@ -8,6 +8,7 @@
 // running block. Each run ends in the same state as the interpreter's, bit
 // for bit (CPU, clock, RAM).
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include <vector>
 
@@ -191,6 +192,20 @@ bool in_handler(Rig& r, uint8_t vector) {
 }
 uint32_t stack32(Rig& r, uint32_t k) { return r.m.memory().read(r.s().gpr[x86::kEsp] + 4 * k, 4); }
 
+// Program `p` under protected_paging, whose run ends in the #PF handler:
+// the same as the interpreter's (plain and in lockstep), then `check` on
+// the JIT's machine.
+void same_page_fault(const std::vector<uint8_t>& p, const std::function<void(Rig&)>& check = nullptr) {
+  same_run(p, 1000, EngineKind::kJit, protected_paging);
+  same_run(p, 1000, EngineKind::kJitLockstep, protected_paging);
+  Rig jit(EngineKind::kJit);
+  protected_paging(jit);
+  jit.load(0x10000, p);
+  jit.run(1000);
+  CHECK(in_handler(jit, core::kPF));
+  if (check) check(jit);
+}
+
 }  // namespace
 
 TEST_CASE("every inline memory form gives the interpreter's results", "[jit][memory]") {
@@ -267,27 +282,16 @@ TEST_CASE("an access site that crossed into the page before its last one reads a
 
 TEST_CASE("a fault at a loop head after a back edge that left its CMP's flags as a recipe", "[jit][memory][paging]") {
   for (const auto* p : {&kPmLoopRecipe, &kPmLoopRecipeKept}) {
-    same_run(*p, 1000, EngineKind::kJit, protected_paging);
-    same_run(*p, 1000, EngineKind::kJitLockstep, protected_paging);
-    Rig jit(EngineKind::kJit);
-    protected_paging(jit);
-    jit.load(0x10000, *p);
-    jit.run(1000);
-    CHECK(in_handler(jit, core::kPF));
-    CHECK(jit.s().cr2 == 0x40000u);
-    // Error code, EIP, CS, EFLAGS: CMP 1, 55h sets CF, SF, AF and PF (ACh).
-    const uint32_t eflags = stack32(jit, 3);
-    CHECK((eflags & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) ==
-          (x86::kCF | x86::kSF | x86::kAF | x86::kPF));
+    same_page_fault(*p, [](Rig& jit) {
+      CHECK(jit.s().cr2 == 0x40000u);
+      // Error code, EIP, CS, EFLAGS: CMP 1, 55h sets CF, SF, AF and PF (ACh).
+      CHECK((stack32(jit, 3) & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) ==
+            (x86::kCF | x86::kSF | x86::kAF | x86::kPF));
+    });
   }
-  same_run(kPmLoopRecipeEntry, 1000, EngineKind::kJit, protected_paging);
-  same_run(kPmLoopRecipeEntry, 1000, EngineKind::kJitLockstep, protected_paging);
-  Rig jit(EngineKind::kJit);
-  protected_paging(jit);
-  jit.load(0x10000, kPmLoopRecipeEntry);
-  jit.run(1000);
-  CHECK(in_handler(jit, core::kPF));
-  CHECK((stack32(jit, 3) & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) == 0);
+  same_page_fault(kPmLoopRecipeEntry, [](Rig& jit) {
+    CHECK((stack32(jit, 3) & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF)) == 0);
+  });
 }
 
 TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit][memory][paging]") {
@@ -322,16 +326,7 @@ TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit
       {0x30, 0xf6},              // xor dh, dh
       {0x31, 0xd2, 0xba, 0x09, 0x00, 0x00, 0x00},        // xor edx, edx ; mov edx, 9
   };
-  for (const std::vector<uint8_t>& op : ops) {
-    const std::vector<uint8_t> p = recipe_program(op);
-    same_run(p, 1000, EngineKind::kJit, protected_paging);
-    same_run(p, 1000, EngineKind::kJitLockstep, protected_paging);
-    Rig jit(EngineKind::kJit);
-    protected_paging(jit);
-    jit.load(0x10000, p);
-    jit.run(1000);
-    CHECK(in_handler(jit, core::kPF));
-  }
+  for (const std::vector<uint8_t>& op : ops) same_page_fault(recipe_program(op));
 }
 
 TEST_CASE("page faults and #GP under paging in the middle of inline accesses", "[jit][memory][paging]") {
