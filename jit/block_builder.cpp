@@ -205,7 +205,11 @@ void reach_join(EmitEnv& env, EmitEnv::JoinPoint& j) {
   } else if (env.flags_dead_before(env.index)) {
     env.rc.drop_dead_flags();  // every branch here drops them too (emit_jcc_sides)
   } else {
-    env.rc.end_remat(env.a);  // the branches here end theirs (emit_forward_edge)
+    // A recipe with r13 zeroed may stay on (set at this very join by the
+    // capture decision above): every branch here brings r13 with its
+    // flags, never 0 (emit_join_edge takes the join's form), or the same
+    // recipe. A static one cannot (the branches could not take it).
+    if (env.rc.static_recipe()) env.rc.end_remat(env.a);
     // Flags pending in a form the other sides can take stay so (they
     // bring theirs to it, emit_join_edge), else merged if any side's form
     // differs.
@@ -339,14 +343,15 @@ void emit(Block& b, asmjit::JitRuntime& rt, core::Cpu& cpu, uint64_t* retired) {
         // overwritten, and computable again: r13 := 0 (RegCache::set_remat).
         // The flags come from the instruction before any inline Jcc that
         // kept them (their taken sides capture their own).
+        // At a forward join only a recipe with r13 zeroed (reach_join).
         size_t p = k;
         while (p > 0 && inside_branch(b.insns[p - 1].insn) && !joins[p - 1].label.isValid()) --p;
+        const bool join = joins[k].label.isValid();
         const std::optional<FlagsRecipe> r =
-            p > 0 && !joins[k].label.isValid() && (p == k || !joins[p].label.isValid())
-                ? flags_recipe(b.insns[p - 1].insn) : std::nullopt;
-        if (r && r->op == FlagsRecipe::Op::kConst && recipe_lasts(b, k, *r, joins, table))
+            p > 0 && !joins[k].loop ? flags_recipe(b.insns[p - 1].insn) : std::nullopt;
+        if (r && !join && r->op == FlagsRecipe::Op::kConst && recipe_lasts(b, k, *r, joins, table))
           env.rc.use_static_recipe(*r);
-        else if (r && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r))
+        else if (r && r->op != FlagsRecipe::Op::kConst && recipe_lasts(b, k, *r, joins, table) && env.rc.recipe_fits(*r))
           env.rc.zero_for_recipe(a, *r, false);
         else
           env.rc.emit_capture(a);

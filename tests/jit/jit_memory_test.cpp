@@ -329,6 +329,21 @@ TEST_CASE("a fault while the flags of an instruction before are a recipe", "[jit
   for (const std::vector<uint8_t>& op : ops) same_page_fault(recipe_program(op));
 }
 
+TEST_CASE("a fault at a forward join reached with a recipe and from a branch with other flags", "[jit][memory][paging]") {
+  // mov edi,40000 ; mov ebx,55 ; mov edx,X ; cmp edx,1 ; je L ; sub ebx,56 ;
+  // L: mov eax,[edi] (#PF) ; add ecx,1 ; hlt. X = 1: the branch is taken
+  // (CMP's flags, ZF PF); X = 2: SUB's (CF SF AF PF) reach L as a recipe.
+  for (const uint8_t x : {uint8_t{1}, uint8_t{2}}) {
+    const std::vector<uint8_t> p = {0xbf, 0x00, 0x00, 0x04, 0x00, 0xbb, 0x55, 0x00, 0x00, 0x00, 0xba, x,
+                                    0x00, 0x00, 0x00, 0x83, 0xfa, 0x01, 0x74, 0x03, 0x83, 0xeb, 0x56,
+                                    0x8b, 0x07, 0x83, 0xc1, 0x01, 0xf4};
+    same_page_fault(p, [x](Rig& jit) {
+      const uint32_t arith = stack32(jit, 3) & (x86::kCF | x86::kZF | x86::kSF | x86::kAF | x86::kOF | x86::kPF);
+      CHECK(arith == (x == 1 ? (x86::kZF | x86::kPF) : (x86::kCF | x86::kSF | x86::kAF | x86::kPF)));
+    });
+  }
+}
+
 TEST_CASE("page faults and #GP under paging in the middle of inline accesses", "[jit][memory][paging]") {
   for (const auto* p : {&kPmNotPresent, &kPmReadOnly, &kPmCrossing, &kPmFsLimit, &kPmPushFault, &kPmMixed}) {
     same_run(*p, 1000, EngineKind::kJit, protected_paging);
